@@ -1,0 +1,136 @@
+"""python -m bots [telegram|discord|console|admin ...]: start the configured adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable
+from typing import Protocol
+
+from core.config import ConfigError, Settings, describe_settings
+from core.logs import setup_logging
+from core.runtime import Core
+
+log = logging.getLogger("bots")
+
+ADAPTERS = {
+    "telegram": "bots.telegram_bot",
+    "discord": "bots.discord_bot",
+    "console": "bots.console",
+}
+
+USAGE = """usage: python -m bots [telegram | discord | console | admin ...] [--help]
+
+  python -m bots            every adapter whose token is set, in one process
+  python -m bots telegram   the Telegram adapter alone
+  python -m bots discord    the Discord adapter alone
+  python -m bots console    a terminal chat: type /draw ... as a user would
+  python -m bots admin ...  operator commands on the database (python -m bots admin help)
+
+Settings (environment, or a .env file in the working directory):
+"""
+
+
+class Adapter(Protocol):
+    def __call__(self, core: Core, stop: asyncio.Event) -> Awaitable[None]: ...
+
+
+def chosen_adapters(mode: str | None, settings: Settings) -> list[str]:
+    if mode is not None:
+        return [mode]
+    found = []
+    if settings.telegram_bot_token:
+        found.append("telegram")
+    if settings.discord_bot_token:
+        found.append("discord")
+    return found
+
+
+def missing_token(mode: str, settings: Settings) -> str | None:
+    variable = {"telegram": "TELEGRAM_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}.get(mode)
+    if variable and getattr(settings, variable.lower()) is None:
+        return f"{variable} is required for `python -m bots {mode}`."
+    return None
+
+
+NO_PLATFORM = """drawbot: no chat platform is configured.
+  Set TELEGRAM_BOT_TOKEN (from @BotFather) and/or DISCORD_BOT_TOKEN in .env (see .env.example).
+  To try the bot without either, run it in your terminal:  python -m bots console"""
+
+
+def fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+async def serve(settings: Settings, names: list[str]) -> None:
+    """Run the adapters in one loop; on SIGTERM/SIGINT let draws finish, then stop them."""
+    adapters: dict[str, Adapter] = {
+        name: importlib.import_module(ADAPTERS[name]).run for name in names
+    }
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop_requested.set)
+    async with Core.open(settings, names) as core:
+        adapters_stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(adapter(core, adapters_stop), name=name)
+            for name, adapter in adapters.items()
+        ]
+        waiter = asyncio.create_task(stop_requested.wait())
+        done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
+        if waiter in done:
+            log.info("stopping: no new draws; waiting for draws in flight")
+        interrupted = await core.service.close()
+        if interrupted:
+            log.warning("%d draws were interrupted and refunded", interrupted)
+        adapters_stop.set()
+        waiter.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for name, result in zip(adapters, results, strict=True):
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                log.error("%s adapter stopped with an error: %r", name, result)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if any(a in ("-h", "--help", "help") for a in args[:1]) or "--help" in args:
+        print(USAGE + describe_settings())
+        return 0
+    mode = args[0] if args else None
+    if mode is not None and mode not in (*ADAPTERS, "admin"):
+        return fail(f"drawbot: unknown mode {mode!r}.\n\n{USAGE.splitlines()[0]}")
+    try:
+        settings = Settings.load()
+    except ConfigError as error:
+        lines = "\n".join(f"  - {problem}" for problem in error.problems)
+        hint = (
+            "Copy .env.example to .env and fill it in; `python -m bots --help` lists every setting."
+        )
+        return fail(f"drawbot: the configuration has problems:\n{lines}\n{hint}")
+    setup_logging(settings.log_level, settings.log_format, settings.secrets())
+    if mode == "admin":
+        from bots.admin_cli import run_admin
+
+        return run_admin(settings, args[1:])
+    names = chosen_adapters(mode, settings)
+    if not names:
+        return fail(NO_PLATFORM)
+    problems = [p for p in (missing_token(n, settings) for n in names) if p]
+    if problems:
+        return fail("drawbot: " + " ".join(problems))
+    try:
+        asyncio.run(serve(settings, names))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""What a user asks about their own drawings: quota, history, redo, the original, forget."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import datetime
+
+from core import messages
+from core.params import DrawParams, WatermarkChoice
+from core.service import (
+    Delivered,
+    DrawService,
+    Outcome,
+    Place,
+    Refused,
+    Requester,
+    load_images,
+)
+from core.store import Generation
+
+CAPTION_PROMPT_LIMIT = 900
+
+
+def caption(generation: Generation, lang: str, prompt_limit: int = CAPTION_PROMPT_LIMIT) -> str:
+    """Prompt (cut to `prompt_limit` characters, before any escaping), size, seed and id."""
+    prompt = generation.prompt
+    if len(prompt) > prompt_limit:
+        prompt = prompt[: prompt_limit - 1].rstrip() + "…"
+    return messages.text(
+        "caption",
+        lang,
+        prompt=prompt,
+        size=f"{generation.width}x{generation.height}",
+        seed=generation.seed,
+        id=generation.id,
+    )
+
+
+def resize_choice(generation: Generation) -> tuple[int, int]:
+    """The size offered by the 'same seed, other size' button: the shape turned or squared."""
+    if generation.width == generation.height:
+        return 768, 512
+    if generation.width > generation.height:
+        return generation.height, generation.width
+    return 768, 768
+
+
+def params_of(generation: Generation) -> DrawParams:
+    """The parameters that made a generation, to draw it again."""
+    watermark = generation.watermark
+    return DrawParams(
+        prompt=generation.prompt,
+        width=generation.width,
+        height=generation.height,
+        seed=generation.seed,
+        steps=generation.steps,
+        scale=generation.scale,
+        expand=generation.expand,
+        super_res=generation.super_res,
+        watermark=WatermarkChoice(
+            enabled=watermark.get("enabled"),
+            text=watermark.get("text"),
+            position=watermark.get("position"),
+            opacity=watermark.get("opacity"),
+        ),
+    )
+
+
+class Account:
+    """The user's side of the store, rendered as sentences."""
+
+    def __init__(self, service: DrawService) -> None:
+        self.service = service
+        self.db = service.db
+
+    async def quota(self, requester: Requester, place: Place) -> str:
+        lang = self.service.lang(requester)
+        store = self.db.store
+        limits = await self.db(
+            store.effective_limits, requester.key, place.key, self.service.base_limits()
+        )
+        usage = await self.db(store.usage, requester.key, place.key, self.service.today(), limits)
+        reset = self.service.next_reset().strftime("%H:%M")
+        zone = self.service.settings.timezone
+        if usage.limit:
+            line = messages.text(
+                "quota",
+                lang,
+                used=usage.used,
+                limit=usage.limit,
+                left=max(0, usage.limit - usage.used),
+                reset=reset,
+                zone=zone,
+            )
+        else:
+            line = messages.text("quota_unlimited", lang, used=usage.used)
+        if usage.chat_limit:
+            line += "\n" + messages.text(
+                "quota_chat", lang, used=usage.chat_used, limit=usage.chat_limit
+            )
+        return line
+
+    async def history(self, requester: Requester, limit: int = 10) -> tuple[str, list[Generation]]:
+        lang = self.service.lang(requester)
+        rows = await self.db(self.db.store.history, requester.key, limit)
+        if not rows:
+            return messages.text("history_empty", lang), []
+        zone = self.service.settings.zone
+        lines = [messages.text("history_title", lang)]
+        for row in rows:
+            prompt = row.prompt if len(row.prompt) <= 60 else row.prompt[:59] + "…"
+            lines.append(
+                messages.text(
+                    "history_line",
+                    lang,
+                    id=row.id,
+                    when=datetime.fromtimestamp(row.created_at, zone).strftime("%m-%d %H:%M"),
+                    status=messages.text(f"status_{row.status}", lang),
+                    size=f"{row.width}x{row.height}",
+                    seed=row.seed,
+                    prompt=prompt,
+                )
+            )
+        lines.append(messages.text("history_hint", lang))
+        return "\n".join(lines), rows
+
+    async def own(self, requester: Requester, generation_id: int | None) -> Generation | Refused:
+        """The requester's generation by id, or their latest one."""
+        lang = self.service.lang(requester)
+        if generation_id is None:
+            rows = await self.db(self.db.store.history, requester.key, 1)
+            if not rows:
+                return Refused("nothing_to_redo", messages.text("nothing_to_redo", lang))
+            return rows[0]
+        generation = await self.db(self.db.store.get, generation_id)
+        if generation is None or generation.user_key != requester.key:
+            return Refused("not_found", messages.text("not_found", lang, id=generation_id))
+        return generation
+
+    async def redo(
+        self,
+        requester: Requester,
+        place: Place,
+        generation_id: int | None,
+        *,
+        new_seed: bool = False,
+        size: tuple[int, int] | None = None,
+        source_key: str | None = None,
+        anyone: bool = False,
+    ) -> Outcome:
+        """Draw a generation again: same seed by default, a new one or another size on request.
+
+        With `anyone`, a generation of another user may be redrawn (a button in a group)."""
+        if anyone and generation_id is not None:
+            found = await self.db(self.db.store.get, generation_id)
+            generation: Generation | Refused = found or Refused(
+                "not_found",
+                messages.text("not_found", self.service.lang(requester), id=generation_id),
+            )
+        else:
+            generation = await self.own(requester, generation_id)
+        if isinstance(generation, Refused):
+            return generation
+        params = params_of(generation)
+        if new_seed:
+            params = replace(params, seed=None)
+        if size is not None:
+            params = replace(params, width=size[0], height=size[1])
+        return await self.service.draw(
+            requester, place, params, source_key=source_key, parent_id=generation.id
+        )
+
+    async def original(self, requester: Requester, generation_id: int) -> Outcome:
+        """The stored files of a generation, for the 'original file' button. Never charges."""
+        lang = self.service.lang(requester)
+        generation = await self.db(self.db.store.get, generation_id)
+        if generation is None or generation.status != "succeeded":
+            return Refused("not_found", messages.text("not_found", lang, id=generation_id))
+        images = await self.db(load_images, generation)
+        if not images:
+            return Refused("image_gone", messages.text("image_gone", lang, id=generation_id))
+        return Delivered(generation, images, repeat=True)
+
+    async def forget(self, requester: Requester) -> str:
+        lang = self.service.lang(requester)
+        rows = await self.db(self.db.store.history, requester.key, 100_000)
+        paths = await self.db(self.db.store.forget_user, requester.key)
+        for path in paths:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        return messages.text("forgotten", lang, count=len(rows))

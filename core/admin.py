@@ -1,0 +1,158 @@
+"""Administration: bans, limit overrides, chat switches, statistics and the relay balance.
+
+The same operations serve chat commands (`/ban`, `/limit`, …) and `python -m bots admin`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from core import messages
+from core.relay import RelayError
+from core.service import DrawService, Place, Requester
+
+GLOBAL_COMMANDS = {"ban", "unban", "stats", "balance"}
+CHAT_COMMANDS = {"enable", "disable", "chatwatermark", "limit"}
+ADMIN_COMMANDS = GLOBAL_COMMANDS | CHAT_COMMANDS | {"admin"}
+
+
+@dataclass(frozen=True)
+class AdminContext:
+    """Who runs an admin command, where, and whom it is about (a replied-to user)."""
+
+    requester: Requester
+    place: Place
+    is_chat_admin: bool = False
+    target_user_id: str | None = None
+
+
+class AdminError(Exception):
+    """An admin command that cannot run as written; the message says how to write it."""
+
+
+class Admin:
+    """Admin operations over the store; checks who may run what."""
+
+    def __init__(self, service: DrawService) -> None:
+        self.service = service
+        self.db = service.db
+
+    def is_admin(self, requester: Requester) -> bool:
+        return requester.key in self.service.settings.admin_ids
+
+    def may_run(self, command: str, ctx: AdminContext) -> bool:
+        if self.is_admin(ctx.requester):
+            return True
+        if command == "limit" and ctx.place.is_group:
+            return ctx.is_chat_admin
+        return command in CHAT_COMMANDS and ctx.place.is_group and ctx.is_chat_admin
+
+    async def run(self, command: str, args: list[str], ctx: AdminContext) -> str:
+        """Run one admin chat command and return the reply in the requester's language."""
+        lang = self.service.lang(ctx.requester)
+        if command == "admin":
+            return messages.text("admin_usage", lang)
+        if not self.may_run(command, ctx):
+            return messages.text("not_admin", lang)
+        try:
+            return await self._run(command, args, ctx, lang)
+        except AdminError as error:
+            return f"{error}\n\n{messages.text('admin_usage', lang)}"
+
+    async def _run(self, command: str, args: list[str], ctx: AdminContext, lang: str) -> str:
+        if command in ("ban", "unban"):
+            user = self._user(args[:1], ctx)
+            reason = " ".join(args[1:]) or None
+            await self.ban(user, command == "ban", reason)
+            return messages.text("admin_done", lang, what=f"{command} {user}")
+        if command in ("enable", "disable"):
+            await self.set_chat(ctx.place.key, enabled=int(command == "enable"))
+            return messages.text("admin_done", lang, what=f"{command} {ctx.place.key}")
+        if command == "limit":
+            return await self._limit(args, ctx, lang)
+        if command == "chatwatermark":
+            return await self._watermark(args, ctx, lang)
+        if command == "stats":
+            return await self.stats(lang)
+        return await self.balance(lang)
+
+    async def _limit(self, args: list[str], ctx: AdminContext, lang: str) -> str:
+        if len(args) < 2 or args[0] not in ("user", "chat"):
+            raise AdminError("/limit user <user> <n|default>  or  /limit chat <n|default>")
+        value = _limit_value(args[-1])
+        if args[0] == "user":
+            if not self.is_admin(ctx.requester) and not ctx.is_chat_admin:
+                return messages.text("not_admin", lang)
+            user = self._user(args[1:-1], ctx)
+            if self.is_admin(ctx.requester):
+                await self.set_user(user, daily_limit=value)
+            else:
+                return messages.text("not_admin", lang)
+            return messages.text("admin_done", lang, what=f"limit {user} = {args[-1]}")
+        await self.set_chat(ctx.place.key, daily_limit=value)
+        return messages.text("admin_done", lang, what=f"limit {ctx.place.key} = {args[-1]}")
+
+    async def _watermark(self, args: list[str], ctx: AdminContext, lang: str) -> str:
+        if not args or args[0] not in ("on", "off", "default"):
+            raise AdminError("/chatwatermark on|off|default [text]")
+        if not self.service.settings.watermark_user_control:
+            return messages.text("watermark_locked", lang)
+        enabled = {"on": 1, "off": 0, "default": None}[args[0]]
+        text = " ".join(args[1:])[:50] or None
+        await self.set_chat(ctx.place.key, watermark=enabled, watermark_text=text)
+        return messages.text("admin_done", lang, what=f"watermark {args[0]} {text or ''}".strip())
+
+    def _user(self, args: list[str], ctx: AdminContext) -> str:
+        raw = args[0] if args else ctx.target_user_id
+        if not raw:
+            raise AdminError("Name a user: an id like 12345, or reply to their message.")
+        raw = raw.lstrip("@<!>").rstrip(">")
+        if ":" in raw:
+            return raw
+        if not raw.isdigit():
+            raise AdminError(f"{raw!r} is not a user id.")
+        return f"{ctx.requester.platform}:{raw}"
+
+    # -- operations (also used by `python -m bots admin`) --------------------------------
+
+    async def ban(self, user_key: str, banned: bool = True, reason: str | None = None) -> None:
+        await self.db(self.db.store.set_user, user_key, banned=int(banned), ban_reason=reason)
+
+    async def set_user(self, user_key: str, **values: object) -> None:
+        await self.db(self.db.store.set_user, user_key, **values)
+
+    async def set_chat(self, chat_key: str, **values: object) -> None:
+        await self.db(self.db.store.set_chat, chat_key, **values)
+
+    async def stats(self, lang: str) -> str:
+        week_ago = time.time() - 7 * 86400
+        figures = await self.db(self.db.store.stats, week_ago, self.service.today())
+        failures = ", ".join(f"{k}: {v}" for k, v in figures["failures"].items()) or "-"
+        top = ", ".join(f"{name or key} ({n})" for key, name, n in figures["top_users"]) or "-"
+        mean = figures["mean_relay_seconds"]
+        return messages.text(
+            "stats",
+            lang,
+            **{**figures, "failures": failures, "top": top},
+            mean=f"{mean:.1f}s" if mean else "-",
+        )
+
+    async def balance(self, lang: str) -> str:
+        try:
+            found = await self.service.relay.balance()
+        except RelayError as error:
+            return messages.text(error.kind, lang)
+        if found is None:
+            return messages.text("balance_unknown", lang)
+        return messages.text(
+            "balance", lang, remaining=found.remaining, total=found.total, used=found.used
+        )
+
+
+def _limit_value(raw: str) -> int | None:
+    if raw.lower() in ("default", "reset", "none"):
+        return None
+    if not raw.isdigit():
+        raise AdminError(f"{raw!r} is not a number; use a whole number or 'default'.")
+    return int(raw)

@@ -1,0 +1,295 @@
+"""parse_draw: the text after /draw, as people really type it, into DrawParams."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from core import messages
+from core.params import (
+    PROMPT_MAX,
+    SCALE_MAX,
+    SCALE_MIN,
+    SEED_MAX,
+    SIZE_MAX,
+    SIZE_MIN,
+    STEPS_MAX,
+    STEPS_MIN,
+    WATERMARK_POSITIONS,
+    DrawParams,
+    WatermarkChoice,
+)
+
+
+@dataclass
+class UsageError(Exception):
+    """Input we cannot draw from; `key` names the sentence in messages.py, `args` fills it."""
+
+    key: str
+    args_: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.args_}"
+
+    def text(self, lang: str) -> str:
+        """The sentence for the user, with a 'did you mean' hint where there is one."""
+        values = dict(self.args_)
+        suggestion = values.get("suggestion")
+        hint = messages.text("unknown_flag_hint", lang, suggestion=suggestion)
+        values["hint"] = hint if suggestion else ""
+        return messages.text(self.key, lang, **values)
+
+
+# Dashes that phones and Chinese input methods turn `--` into.
+_DASHES = re.compile(r"^(?:--|——|—|–|－－|－|‐‐|−−|―)(?=[A-Za-z])")
+_FLAG = re.compile(r"^--([A-Za-z][A-Za-z0-9_-]*)(?:[=＝](.*))?$", re.S)
+_TOKEN = re.compile(r"\S+")
+_QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "「": "」", "『": "』"}
+_SIZE = re.compile(r"^(\d{2,4})\s*[x×X*✕✖﹡]\s*(\d{2,4})$")
+_RATIO = re.compile(r"^(\d{1,3}(?:\.\d+)?)\s*[:/x×X]\s*(\d{1,3}(?:\.\d+)?)$")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One option: its canonical name, aliases, and how it changes the params."""
+
+    name: str
+    aliases: tuple[str, ...]
+    takes_value: bool
+    apply: Callable[[dict[str, Any], str], None]
+
+
+def _size(state: dict[str, Any], value: str) -> None:
+    value = unicodedata.normalize("NFKC", value).strip()
+    if value.isdigit():
+        width = height = int(value)
+    else:
+        match = _SIZE.match(value)
+        if not match:
+            raise UsageError("bad_size", {"value": value, "min": SIZE_MIN, "max": SIZE_MAX})
+        width, height = int(match[1]), int(match[2])
+    for side in (width, height):
+        if not SIZE_MIN <= side <= SIZE_MAX:
+            raise UsageError("bad_size", {"value": value, "min": SIZE_MIN, "max": SIZE_MAX})
+    state["width"], state["height"] = width, height
+    state["sized_by"] = state.get("sized_by", set()) | {"size"}
+
+
+def largest_size_for_ratio(rw: float, rh: float) -> tuple[int, int] | None:
+    """The largest width x height within range with ratio rw:rh, sides multiples of 8."""
+    if rw <= 0 or rh <= 0:
+        return None
+    if rw >= rh:
+        width, height = SIZE_MAX, round(SIZE_MAX * rh / rw / 8) * 8
+    else:
+        width, height = round(SIZE_MAX * rw / rh / 8) * 8, SIZE_MAX
+    if min(width, height) < SIZE_MIN:
+        return None
+    return width, height
+
+
+def _ratio(state: dict[str, Any], value: str) -> None:
+    value = unicodedata.normalize("NFKC", value).strip()
+    match = _RATIO.match(value)
+    size = largest_size_for_ratio(float(match[1]), float(match[2])) if match else None
+    if size is None:
+        raise UsageError("bad_ratio", {"value": value})
+    state["width"], state["height"] = size
+    state["sized_by"] = state.get("sized_by", set()) | {"ar"}
+
+
+def _integer(key: str, flag: str, low: int, high: int) -> Callable[[dict[str, Any], str], None]:
+    def apply(state: dict[str, Any], value: str) -> None:
+        text = unicodedata.normalize("NFKC", value).strip()
+        if not re.fullmatch(r"-?\d+", text) or not low <= int(text) <= high:
+            raise UsageError("bad_number", {"flag": flag, "value": value, "min": low, "max": high})
+        state[key] = int(text)
+
+    return apply
+
+
+def _scale(state: dict[str, Any], value: str) -> None:
+    text = unicodedata.normalize("NFKC", value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not SCALE_MIN <= number <= SCALE_MAX:
+        raise UsageError(
+            "bad_number", {"flag": "--scale", "value": value, "min": SCALE_MIN, "max": SCALE_MAX}
+        )
+    state["scale"] = number
+
+
+def _setter(key: str, value: Any) -> Callable[[dict[str, Any], str], None]:
+    def apply(state: dict[str, Any], _: str) -> None:
+        state[key] = value
+
+    return apply
+
+
+def _watermark_text(state: dict[str, Any], value: str) -> None:
+    text = value.strip()
+    if not text or len(text) > 50:
+        raise UsageError("bad_watermark", {"max": 50})
+    state["wm_enabled"], state["wm_text"] = True, text
+
+
+def _watermark_position(state: dict[str, Any], value: str) -> None:
+    position = WATERMARK_POSITIONS.get(value.strip().lower())
+    if position is None:
+        raise UsageError("bad_position", {"value": value})
+    state["wm_position"] = position
+
+
+def _watermark_opacity(state: dict[str, Any], value: str) -> None:
+    try:
+        number = float(unicodedata.normalize("NFKC", value))
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 1:
+        raise UsageError("bad_number", {"flag": "--wm-opacity", "value": value, "min": 0, "max": 1})
+    state["wm_opacity"] = number
+
+
+FLAGS: tuple[Flag, ...] = (
+    Flag("size", ("s", "res", "resolution", "尺寸"), True, _size),
+    Flag("ar", ("aspect", "ratio", "aspect-ratio"), True, _ratio),
+    Flag("seed", (), True, _integer("seed", "--seed", 0, SEED_MAX)),
+    Flag("steps", ("step", "ddim-steps"), True, _integer("steps", "--steps", STEPS_MIN, STEPS_MAX)),
+    Flag("scale", ("cfg", "guidance", "cfg-scale"), True, _scale),
+    Flag("expand", ("pre-llm", "use-pre-llm", "llm"), False, _setter("expand", True)),
+    Flag("no-expand", ("no-pre-llm", "raw", "no-llm"), False, _setter("expand", False)),
+    Flag("sr", ("super-res", "use-sr", "hd", "upscale"), False, _setter("super_res", True)),
+    Flag("no-sr", ("no-super-res", "no-hd", "no-upscale"), False, _setter("super_res", False)),
+    Flag("watermark", ("wm", "logo"), True, _watermark_text),
+    Flag("no-watermark", ("no-wm", "no-logo", "nowm"), False, _setter("wm_enabled", False)),
+    Flag("wm-pos", ("watermark-position", "wm-position"), True, _watermark_position),
+    Flag("wm-opacity", ("watermark-opacity",), True, _watermark_opacity),
+)
+_BY_NAME = {alias: flag for flag in FLAGS for alias in (flag.name, *flag.aliases)}
+# `--watermark` alone (no text) turns the watermark on with the default label.
+_OPTIONAL_VALUE = {"watermark"}
+
+
+def flag_names() -> list[str]:
+    return [flag.name for flag in FLAGS]
+
+
+def _normalise(token: str) -> str:
+    """Turn phone and IME dashes into `--`, and a lone ASCII `-` before a known flag too."""
+    token = _DASHES.sub("--", token)
+    if token.startswith("-") and not token.startswith("--"):
+        name = token[1:].split("=", 1)[0].lower()
+        if name in _BY_NAME:
+            token = "-" + token
+    return token
+
+
+def _read_value(text: str, position: int) -> tuple[str, int] | None:
+    """The value starting at `position`: a quoted run, or the next token."""
+    while position < len(text) and text[position].isspace():
+        position += 1
+    if position >= len(text):
+        return None
+    closing = _QUOTES.get(text[position])
+    if closing is not None:
+        end = text.find(closing, position + 1)
+        if end != -1:
+            return text[position + 1 : end], end + 1
+    match = _TOKEN.match(text, position)
+    assert match is not None
+    return match.group(), match.end()
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and _QUOTES.get(value[0]) == value[-1]:
+        return value[1:-1]
+    return value
+
+
+def parse_draw(text: str, defaults: DrawParams | None = None) -> DrawParams:
+    """Parse `/draw` arguments; raise UsageError naming what is wrong and how to fix it."""
+    state: dict[str, Any] = {}
+    prompt_parts: list[str] = []
+    position = 0
+    while (match := _TOKEN.search(text, position)) is not None:
+        token, position = match.group(), match.end()
+        normal = _normalise(token)
+        flag_match = _FLAG.match(normal)
+        if flag_match is None:
+            prompt_parts.append(token)
+            continue
+        name, inline = flag_match[1].lower().replace("_", "-"), flag_match[2]
+        flag = _BY_NAME.get(name)
+        if flag is None:
+            close = difflib.get_close_matches(name, list(_BY_NAME), n=1, cutoff=0.6)
+            suggestion = f"--{_BY_NAME[close[0]].name}" if close else None
+            raise UsageError("unknown_flag", {"flag": f"--{name}", "suggestion": suggestion})
+        if not flag.takes_value:
+            flag.apply(state, "")
+            continue
+        if inline is not None:
+            value: str | None = _unquote(inline)
+        else:
+            found = _read_value(text, position)
+            value = None
+            if found is not None and not (
+                flag.name in _OPTIONAL_VALUE and _FLAG.match(_normalise(found[0]))
+            ):
+                value, position = found
+            if value is not None and _FLAG.match(_normalise(value)) and flag.name != "watermark":
+                value = None
+        if value is None:
+            if flag.name in _OPTIONAL_VALUE:
+                state["wm_enabled"] = True
+                continue
+            raise UsageError("missing_value", {"flag": f"--{flag.name}"})
+        flag.apply(state, value)
+    if len(state.get("sized_by", ())) > 1:
+        raise UsageError("size_conflict", {})
+    prompt = " ".join(prompt_parts).strip()
+    if not prompt:
+        raise UsageError("empty_prompt", {})
+    if len(prompt) > PROMPT_MAX:
+        raise UsageError("prompt_too_long", {"max": PROMPT_MAX, "length": len(prompt)})
+    return _build(prompt, state, defaults or DrawParams(prompt=prompt))
+
+
+def _build(prompt: str, state: dict[str, Any], base: DrawParams) -> DrawParams:
+    watermark = WatermarkChoice(
+        enabled=state.get("wm_enabled", base.watermark.enabled),
+        text=state.get("wm_text", base.watermark.text),
+        position=state.get("wm_position", base.watermark.position),
+        opacity=state.get("wm_opacity", base.watermark.opacity),
+    )
+    return replace(
+        base,
+        prompt=prompt,
+        width=state.get("width", base.width),
+        height=state.get("height", base.height),
+        seed=state.get("seed", base.seed),
+        steps=state.get("steps", base.steps),
+        scale=state.get("scale", base.scale),
+        expand=state.get("expand", base.expand),
+        super_res=state.get("super_res", base.super_res),
+        watermark=watermark,
+    )
+
+
+_COMMAND = re.compile(r"^[/／]([A-Za-z_][A-Za-z0-9_]*)(?:@([A-Za-z0-9_]+))?(?:\s+|$)(.*)$", re.S)
+
+
+def split_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
+    """`/draw@bot a cat` -> ("draw", "a cat"); None if not a command, or one for another bot."""
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return None
+    name, target, rest = match[1].lower(), match[2], match[3]
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None
+    return name, rest.strip()

@@ -1,0 +1,318 @@
+"""Settings: read once from the environment and `.env`, validated all at once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from core.params import WATERMARK_POSITIONS, Watermark
+
+
+class Secret:
+    """A string that never shows itself in repr, str or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class ConfigError(Exception):
+    """Every problem found in the settings, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, default, help and parser."""
+
+    name: str
+    default: str | None
+    help: str
+    required: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("YUNAPI_BASE_URL", None, "the relay's root URL, e.g. https://api.example.com", True),
+    Setting("YUNAPI_API_KEY", None, "the relay key, sent as Authorization: Bearer <key>", True),
+    Setting("YUNAPI_T2I_PATH", "/volcv", "path of the image call under the root"),
+    Setting("TELEGRAM_BOT_TOKEN", None, "enables the Telegram adapter (from @BotFather)"),
+    Setting("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", "Bot API root"),
+    Setting("TELEGRAM_WEBHOOK_URL", None, "public https URL for webhook mode; polling if unset"),
+    Setting("TELEGRAM_WEBHOOK_SECRET", None, "secret token checked on every webhook call"),
+    Setting("PORT", "8080", "port of the webhook and /healthz server"),
+    Setting("HEALTH_PORT", None, "port of /healthz in polling mode (unset: no server)"),
+    Setting("DISCORD_BOT_TOKEN", None, "enables the Discord adapter"),
+    Setting("DISCORD_API_BASE_URL", "https://discord.com/api/v10", "Discord REST root"),
+    Setting("DISCORD_SYNC_COMMANDS", "off", "on: sync slash commands at start-up"),
+    Setting("DATABASE_PATH", "data/bot.db", "the SQLite file; its folder is created"),
+    Setting("IMAGE_DIR", "data/images", "where generated images are kept for history"),
+    Setting("DAILY_LIMIT", "20", "images one user may receive per day; 0 = unlimited"),
+    Setting("CHAT_DAILY_LIMIT", "0", "images one chat may receive per day; 0 = unlimited"),
+    Setting("COOLDOWN_SECONDS", "0", "seconds a user waits between draws; 0 = none"),
+    Setting("MAX_IN_FLIGHT_PER_USER", "2", "draws one user may have running at once; 0 = any"),
+    Setting("MAX_CONCURRENT_DRAWS", "4", "relay calls in flight at once, for everyone"),
+    Setting("TIMEZONE", "UTC", "IANA time zone in which days roll over"),
+    Setting("ADMIN_IDS", "", "comma-separated telegram:<id> / discord:<id> admins"),
+    Setting("WATERMARK", "on", "on or off: the default for logo_info.add_logo"),
+    Setting("WATERMARK_TEXT", None, "logo_info.logo_text_content (unset: the model's label)"),
+    Setting("WATERMARK_POSITION", "bottom-right", "bottom-right, bottom-left, top-left, top-right"),
+    Setting("WATERMARK_LANGUAGE", "zh", "zh or en: language of the model's own label"),
+    Setting("WATERMARK_OPACITY", "0.3", "watermark opacity, 0 to 1"),
+    Setting("WATERMARK_USER_CONTROL", "on", "on: users and chats may change the watermark"),
+    Setting("DEFAULT_LANGUAGE", "zh", "zh or en: replies when the user's language is unknown"),
+    Setting("RELAY_TIMEOUT", "120", "seconds one draw may take, retries included"),
+    Setting("MAX_IMAGE_BYTES", "20000000", "largest image download accepted, in bytes"),
+    Setting("PROMPT_RETENTION_DAYS", "0", "days prompts are kept; 0 = forever"),
+    Setting("SHUTDOWN_GRACE_SECONDS", "25", "seconds running draws get to finish on shutdown"),
+    Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    Setting("LOG_FORMAT", "text", "text or json"),
+    Setting("HTTPS_PROXY", None, "proxy for every outgoing connection"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration of one deployment."""
+
+    yunapi_base_url: str
+    yunapi_api_key: Secret
+    yunapi_t2i_path: str = "/volcv"
+    telegram_bot_token: Secret | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: Secret | None = None
+    port: int = 8080
+    health_port: int | None = None
+    discord_bot_token: Secret | None = None
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_sync_commands: bool = False
+    database_path: Path = Path("data/bot.db")
+    image_dir: Path = Path("data/images")
+    daily_limit: int = 20
+    chat_daily_limit: int = 0
+    cooldown_seconds: int = 0
+    max_in_flight_per_user: int = 2
+    max_concurrent_draws: int = 4
+    timezone: str = "UTC"
+    admin_ids: frozenset[str] = frozenset()
+    watermark: Watermark = field(default_factory=Watermark)
+    watermark_user_control: bool = True
+    default_language: str = "zh"
+    relay_timeout: float = 120.0
+    max_image_bytes: int = 20_000_000
+    prompt_retention_days: int = 0
+    shutdown_grace_seconds: float = 25.0
+    log_level: str = "INFO"
+    log_format: str = "text"
+    https_proxy: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for log redaction."""
+        found = [self.yunapi_api_key, self.telegram_bot_token, self.discord_bot_token]
+        found.append(self.telegram_webhook_secret)
+        return [s.reveal() for s in found if s is not None and s.reveal()]
+
+    @classmethod
+    def load(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read `.env` (if any) under the real environment; raise ConfigError listing all faults."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return _parse(values)
+
+
+def _parse(env: Mapping[str, str]) -> Settings:
+    reader = _Reader(env)
+    base_url = reader.url("YUNAPI_BASE_URL")
+    watermark = Watermark(
+        enabled=reader.switch("WATERMARK"),
+        text=reader.text("WATERMARK_TEXT"),
+        position=reader.choice("WATERMARK_POSITION", WATERMARK_POSITIONS),
+        language=reader.choice("WATERMARK_LANGUAGE", {"zh": 0, "en": 1}),
+        opacity=reader.number("WATERMARK_OPACITY", 0.0, 1.0),
+    )
+    built: dict[str, Any] = {
+        "yunapi_base_url": (base_url or "").rstrip("/"),
+        "yunapi_api_key": reader.secret("YUNAPI_API_KEY"),
+        "yunapi_t2i_path": reader.path("YUNAPI_T2I_PATH"),
+        "telegram_bot_token": reader.secret("TELEGRAM_BOT_TOKEN", telegram=True),
+        "telegram_api_base_url": reader.url("TELEGRAM_API_BASE_URL"),
+        "telegram_webhook_url": reader.url("TELEGRAM_WEBHOOK_URL"),
+        "telegram_webhook_secret": reader.secret("TELEGRAM_WEBHOOK_SECRET"),
+        "port": reader.integer("PORT", 1, 65535),
+        "health_port": reader.integer("HEALTH_PORT", 1, 65535),
+        "discord_bot_token": reader.secret("DISCORD_BOT_TOKEN"),
+        "discord_api_base_url": (reader.url("DISCORD_API_BASE_URL") or "").rstrip("/"),
+        "discord_sync_commands": reader.switch("DISCORD_SYNC_COMMANDS"),
+        "database_path": Path(reader.text("DATABASE_PATH") or "data/bot.db"),
+        "image_dir": Path(reader.text("IMAGE_DIR") or "data/images"),
+        "daily_limit": reader.integer("DAILY_LIMIT", 0, 1_000_000),
+        "chat_daily_limit": reader.integer("CHAT_DAILY_LIMIT", 0, 1_000_000),
+        "cooldown_seconds": reader.integer("COOLDOWN_SECONDS", 0, 86_400),
+        "max_in_flight_per_user": reader.integer("MAX_IN_FLIGHT_PER_USER", 0, 100),
+        "max_concurrent_draws": reader.integer("MAX_CONCURRENT_DRAWS", 1, 1000),
+        "timezone": reader.zone("TIMEZONE"),
+        "admin_ids": reader.admins("ADMIN_IDS"),
+        "watermark": watermark,
+        "watermark_user_control": reader.switch("WATERMARK_USER_CONTROL"),
+        "default_language": reader.choice("DEFAULT_LANGUAGE", {"zh": "zh", "en": "en"}),
+        "relay_timeout": reader.number("RELAY_TIMEOUT", 5.0, 3600.0),
+        "max_image_bytes": reader.integer("MAX_IMAGE_BYTES", 1024, 500_000_000),
+        "prompt_retention_days": reader.integer("PROMPT_RETENTION_DAYS", 0, 36_500),
+        "shutdown_grace_seconds": reader.number("SHUTDOWN_GRACE_SECONDS", 0.0, 3600.0),
+        "log_level": reader.choice(
+            "LOG_LEVEL", {n: n.upper() for n in ("debug", "info", "warning", "error")}
+        ),
+        "log_format": reader.choice("LOG_FORMAT", {"text": "text", "json": "json"}),
+        "https_proxy": reader.url("HTTPS_PROXY", schemes=("http", "https", "socks5", "socks5h")),
+    }
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return Settings(**built)
+
+
+class _Reader:
+    """Reads typed values from the environment and collects every problem."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+        self.defaults = {s.name: s for s in SETTINGS}
+
+    def raw(self, name: str) -> str | None:
+        value = self.env.get(name)
+        if value is None or value.strip() == "":
+            value = self.defaults[name].default
+        if value is None and self.defaults[name].required:
+            self.problems.append(f"{name} is required: {self.defaults[name].help}")
+        return None if value is None else value.strip()
+
+    def _convert(self, name: str, convert: Callable[[str], Any], expects: str) -> Any:
+        value = self.raw(name)
+        if value is None:
+            return None
+        try:
+            return convert(value)
+        except (ValueError, KeyError):
+            self.problems.append(f"{name} must be {expects} (got {_shown(name, value)})")
+            return None
+
+    def text(self, name: str) -> str | None:
+        return self.raw(name)
+
+    def secret(self, name: str, telegram: bool = False) -> Secret | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if telegram and (":" not in value or not value.split(":", 1)[0].isdigit()):
+            self.problems.append(f"{name} must look like 123456:ABC-DEF... (from @BotFather)")
+        return Secret(value)
+
+    def url(self, name: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+        def convert(value: str) -> str:
+            parts = urlsplit(value)
+            if parts.scheme not in schemes or not parts.netloc:
+                raise ValueError(value)
+            return value
+
+        return self._convert(name, convert, f"a URL starting with {' or '.join(schemes)}://")  # type: ignore[no-any-return]
+
+    def path(self, name: str) -> str:
+        value = self.raw(name) or "/volcv"
+        if not value.startswith("/"):
+            self.problems.append(f"{name} must start with / (got {value!r})")
+        return value.rstrip("/") or "/"
+
+    def integer(self, name: str, low: int, high: int) -> Any:
+        def convert(value: str) -> int:
+            number = int(value)
+            if not low <= number <= high:
+                raise ValueError(value)
+            return number
+
+        return self._convert(name, convert, f"a whole number from {low} to {high}")
+
+    def number(self, name: str, low: float, high: float) -> Any:
+        def convert(value: str) -> float:
+            number = float(value)
+            if not low <= number <= high:
+                raise ValueError(value)
+            return number
+
+        return self._convert(name, convert, f"a number from {low:g} to {high:g}")
+
+    def switch(self, name: str) -> Any:
+        table = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
+        table |= {"yes": True, "no": False}
+        return self._convert(name, lambda v: table[v.lower()], "on or off")
+
+    def choice(self, name: str, options: Mapping[str, Any]) -> Any:
+        return self._convert(name, lambda v: options[v.lower()], " or ".join(options))
+
+    def zone(self, name: str) -> Any:
+        def convert(value: str) -> str:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(value) from exc
+            return value
+
+        return self._convert(name, convert, "an IANA time zone such as UTC or Asia/Shanghai")
+
+    def admins(self, name: str) -> frozenset[str]:
+        value = self.raw(name) or ""
+        found: set[str] = set()
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            platform, _, user_id = item.partition(":")
+            if platform.lower() not in ("telegram", "discord") or not user_id.isdigit():
+                self.problems.append(
+                    f"{name} entries must be telegram:<user id> or discord:<user id> (got {item!r})"
+                )
+                continue
+            found.add(f"{platform.lower()}:{user_id}")
+        return frozenset(found)
+
+
+def _shown(name: str, value: str) -> str:
+    return "a hidden value" if "KEY" in name or "TOKEN" in name else repr(value)
+
+
+def describe_settings() -> str:
+    """Every setting with its default, for --help."""
+    lines = []
+    for setting in SETTINGS:
+        default = "required" if setting.required else (setting.default or "unset")
+        lines.append(f"  {setting.name:<24} {setting.help} [{default}]")
+    return "\n".join(lines)

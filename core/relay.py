@@ -1,0 +1,359 @@
+"""RelayClient: the Jimeng 2.1 text-to-image call through a YunApi relay.
+
+Every failure becomes one typed error; callers read `.kind` (for the user's sentence and the
+statistics) and `.retryable` (the client has already retried those within its deadline):
+
+    RelayError                       kind            retryable  where it comes from
+    ├── PromptRefused                prompt_refused  no         50411 50412 50413 50512
+    ├── OutputRefused                output_refused  yes        50511 50519
+    ├── RelayBusy                    busy            yes        50429 50430, HTTP 429
+    ├── RelayInternal                internal        yes        50500 50501, HTTP 5xx, HTML, empty
+    ├── RelayUnreachable             unreachable     yes        connect error, timeout, dropped
+    ├── RelayAuthError               bad_key         no         HTTP 401
+    ├── RelayBalanceError            no_balance      no         HTTP 403 (out of quota)
+    ├── RelayBadRequest              bad_request     no         50400, other 4xx
+    ├── RelayNoImage                 no_image        yes        success without any image
+    └── RelayImageError              image           no         image URL unreachable/too large
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+
+from core.images import Image, ImageError, decode_base64, fetch
+
+log = logging.getLogger(__name__)
+
+QUERY = {"Action": "CVProcess", "Version": "2022-08-31"}
+SUCCESS = 10000
+
+
+class RelayError(Exception):
+    """A draw the relay did not complete. Never carries the key."""
+
+    kind: ClassVar[str] = "error"
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: int | str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code
+        self.status = status
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        parts = [self.kind, self.detail]
+        if self.code is not None:
+            parts.append(f"code={self.code}")
+        if self.status is not None:
+            parts.append(f"http={self.status}")
+        return " ".join(parts)
+
+
+class PromptRefused(RelayError):
+    kind = "prompt_refused"
+
+
+class OutputRefused(RelayError):
+    kind = "output_refused"
+    retryable = True
+
+
+class RelayBusy(RelayError):
+    kind = "busy"
+    retryable = True
+
+
+class RelayInternal(RelayError):
+    kind = "internal"
+    retryable = True
+
+
+class RelayUnreachable(RelayError):
+    kind = "unreachable"
+    retryable = True
+
+
+class RelayAuthError(RelayError):
+    kind = "bad_key"
+
+
+class RelayBalanceError(RelayError):
+    kind = "no_balance"
+
+
+class RelayBadRequest(RelayError):
+    kind = "bad_request"
+
+
+class RelayNoImage(RelayError):
+    kind = "no_image"
+    retryable = True
+
+
+class RelayImageError(RelayError):
+    kind = "image"
+
+
+VOLC_CODES: dict[int, type[RelayError]] = {
+    50411: PromptRefused,
+    50412: PromptRefused,
+    50413: PromptRefused,
+    50512: PromptRefused,
+    50511: OutputRefused,
+    50519: OutputRefused,
+    50429: RelayBusy,
+    50430: RelayBusy,
+    50500: RelayInternal,
+    50501: RelayInternal,
+    50400: RelayBadRequest,
+}
+
+
+@dataclass(frozen=True)
+class RelayResult:
+    """A completed draw: the images and what the relay said about it."""
+
+    images: list[Image]
+    request_id: str | None
+    seconds: float
+    attempts: int
+    rephrased: str | None = None
+    image_urls: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What an OpenAI-style billing endpoint says: total granted and used, in its currency."""
+
+    total: float
+    used: float
+
+    @property
+    def remaining(self) -> float:
+        return self.total - self.used
+
+
+class RelayClient:
+    """One long-lived HTTP client for the relay; `generate` retries what is worth retrying."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        path: str = "/volcv",
+        deadline: float = 120.0,
+        max_attempts: int = 4,
+        backoff: float = 1.0,
+        max_image_bytes: int = 20_000_000,
+        proxy: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._url = base_url.rstrip("/") + path
+        self._root = base_url.rstrip("/")
+        self._auth = {"Authorization": f"Bearer {api_key}"}
+        self._deadline = deadline
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._max_image_bytes = max_image_bytes
+        timeout = httpx.Timeout(deadline, connect=10.0, write=30.0)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        self._http = httpx.AsyncClient(
+            timeout=timeout,
+            limits=limits,
+            proxy=proxy,
+            transport=transport,
+            headers={"User-Agent": "drawbot/0.1"},
+            follow_redirects=True,
+        )
+
+    async def __aenter__(self) -> RelayClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def generate(self, payload: dict[str, Any]) -> RelayResult:
+        """Call the relay until it gives images, a final error, or the deadline passes."""
+        started = time.monotonic()
+        ends = started + self._deadline
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with asyncio.timeout(max(0.1, ends - time.monotonic())):
+                    return await self._attempt(payload, started, attempt)
+            except TimeoutError:
+                raise RelayUnreachable(
+                    f"no answer within {self._deadline:g}s", status=None
+                ) from None
+            except RelayError as error:
+                pause = self._pause(error, attempt)
+                if pause is None or time.monotonic() + pause >= ends:
+                    raise
+                log.warning(
+                    "relay attempt %d failed (%s); retrying in %.1fs", attempt, error, pause
+                )
+                await asyncio.sleep(pause)
+
+    def _pause(self, error: RelayError, attempt: int) -> float | None:
+        if not error.retryable or attempt >= self._max_attempts:
+            return None
+        if error.kind == "output_refused" and attempt >= 2:
+            return None
+        pause: float = self._backoff * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+        if error.retry_after is not None:
+            pause = max(pause, error.retry_after)
+        return pause
+
+    async def _attempt(self, payload: dict[str, Any], started: float, attempt: int) -> RelayResult:
+        try:
+            response = await self._http.post(
+                self._url, params=QUERY, json=payload, headers=self._auth
+            )
+        except httpx.TimeoutException as exc:
+            raise RelayUnreachable(f"timed out ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
+        body = _parse_body(response)
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        request_id = body.get("request_id") or (data or {}).get("request_id")
+        images = await self._images(data or {}, request_id)
+        seconds = time.monotonic() - started
+        urls = [u for u in (data or {}).get("image_urls") or [] if isinstance(u, str)]
+        rephrased = (data or {}).get("rephraser_result") or None
+        log.info("relay ok request_id=%s images=%d in %.2fs", request_id, len(images), seconds)
+        return RelayResult(images, request_id, seconds, attempt, rephrased, urls)
+
+    async def _images(self, data: dict[str, Any], request_id: str | None) -> list[Image]:
+        urls = [u for u in data.get("image_urls") or [] if isinstance(u, str) and u]
+        encoded = [b for b in data.get("binary_data_base64") or [] if isinstance(b, str) and b]
+        try:
+            if encoded:
+                return [decode_base64(item) for item in encoded]
+            if urls:
+                remaining = max(5.0, self._deadline / 2)
+                return list(
+                    await asyncio.gather(
+                        *(
+                            fetch(
+                                self._http, url, max_bytes=self._max_image_bytes, seconds=remaining
+                            )
+                            for url in urls
+                        )
+                    )
+                )
+        except ImageError as exc:
+            raise RelayImageError(str(exc), request_id=request_id) from None
+        raise RelayNoImage("the relay answered success without an image", request_id=request_id)
+
+    async def balance(self) -> Balance | None:
+        """The OpenAI-style billing figures, or None where the relay does not offer them."""
+        try:
+            sub = await self._http.get(
+                f"{self._root}/v1/dashboard/billing/subscription", headers=self._auth, timeout=15
+            )
+            usage = await self._http.get(
+                f"{self._root}/v1/dashboard/billing/usage", headers=self._auth, timeout=15
+            )
+        except httpx.HTTPError as exc:
+            raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
+        if sub.status_code in (404, 405) or usage.status_code in (404, 405):
+            return None
+        sub_body, usage_body = _parse_body(sub), _parse_body(usage)
+        total = sub_body.get("hard_limit_usd") or sub_body.get("system_hard_limit_usd")
+        used_cents = usage_body.get("total_usage")
+        if not isinstance(total, int | float) or not isinstance(used_cents, int | float):
+            return None
+        return Balance(total=float(total), used=float(used_cents) / 100)
+
+    async def reachable(self) -> bool:
+        """Whether the relay answers HTTP at all (any status), for /healthz."""
+        try:
+            await self._http.get(self._root + "/", timeout=5)
+        except httpx.HTTPError:
+            return False
+        return True
+
+
+def _parse_body(response: httpx.Response) -> dict[str, Any]:
+    """Turn any relay answer into its JSON body, or raise the matching RelayError."""
+    status = response.status_code
+    retry_after = _retry_after(response)
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        body = None
+    if not isinstance(body, dict):
+        kind = "an empty answer" if not response.content.strip() else "a non-JSON answer"
+        if status == 401:
+            raise RelayAuthError(f"the relay rejected the key ({kind})", status=status)
+        if status == 429:
+            raise RelayBusy(f"rate limited ({kind})", status=status, retry_after=retry_after)
+        raise RelayInternal(f"the relay gave {kind}", status=status)
+    if isinstance(body.get("error"), dict | str):
+        raise _openai_error(body["error"], status, retry_after)
+    code = body.get("code", body.get("status"))
+    request_id = body.get("request_id")
+    if code == SUCCESS or (code is None and status == 200 and "data" in body):
+        return body
+    message = str(body.get("message") or "")[:200]
+    if isinstance(code, int) and code in VOLC_CODES:
+        raise VOLC_CODES[code](message, code=code, status=status, request_id=request_id)
+    if status == 429:
+        raise RelayBusy(message, code=code, status=status, retry_after=retry_after)
+    if status >= 500 or status == 200:
+        raise RelayInternal(message or "unexpected answer", code=code, status=status)
+    raise RelayBadRequest(message or "request rejected", code=code, status=status)
+
+
+def _openai_error(
+    error: dict[str, Any] | str, status: int, retry_after: float | None
+) -> RelayError:
+    if isinstance(error, str):
+        error = {"message": error}
+    message = str(error.get("message") or "")[:200]
+    code = error.get("code") or error.get("type")
+    text = f"{message} {code}".lower()
+    if status == 401:
+        return RelayAuthError(message, code=code, status=status)
+    if status == 402 or (
+        status == 403 and ("quota" in text or "额度" in text or "balance" in text)
+    ):
+        return RelayBalanceError(message, code=code, status=status)
+    if status == 403:
+        return RelayAuthError(message, code=code, status=status)
+    if status == 429:
+        return RelayBusy(message, code=code, status=status, retry_after=retry_after)
+    if status >= 500:
+        return RelayInternal(message, code=code, status=status)
+    return RelayBadRequest(message, code=code, status=status)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = str(response.headers.get("retry-after", ""))
+    try:
+        return min(float(value), 60.0)
+    except ValueError:
+        return None

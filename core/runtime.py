@@ -1,0 +1,70 @@
+"""Core: the composition root every adapter shares (settings, store, relay, services)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+from core.account import Account
+from core.admin import Admin
+from core.config import Settings
+from core.relay import RelayClient
+from core.service import DrawService
+from core.store import StoreRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Core:
+    """One of each shared part, opened together and closed together."""
+
+    settings: Settings
+    db: StoreRunner
+    relay: RelayClient
+    service: DrawService
+    account: Account
+    admin: Admin
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, settings: Settings, platforms: Iterable[str]) -> AsyncIterator[Core]:
+        """Open the store (settling draws a crash left pending) and the relay client."""
+        names = list(platforms)
+        db = StoreRunner(settings.database_path)
+        stale = time.time() - 2 * settings.relay_timeout - 600
+        settled = await db(db.store.recover, names, stale)
+        if settled:
+            log.warning("settled %d draws left pending by an earlier run (refunded)", settled)
+        relay = RelayClient(
+            settings.yunapi_base_url,
+            settings.yunapi_api_key.reveal(),
+            path=settings.yunapi_t2i_path,
+            deadline=settings.relay_timeout,
+            max_image_bytes=settings.max_image_bytes,
+            proxy=settings.https_proxy,
+        )
+        service = DrawService(settings, db, relay)
+        core = cls(settings, db, relay, service, Account(service), Admin(service))
+        housekeeping = asyncio.create_task(core._housekeeping())
+        try:
+            yield core
+        finally:
+            housekeeping.cancel()
+            await service.close()
+            await db(db.store.recover, names, stale)
+            await relay.aclose()
+            db.close()
+
+    async def _housekeeping(self) -> None:
+        """Hourly: blank prompts past the retention period."""
+        days = self.settings.prompt_retention_days
+        while days:
+            purged = await self.db(self.db.store.purge_prompts, time.time() - days * 86400)
+            if purged:
+                log.info("blanked %d prompts older than %d days", purged, days)
+            await asyncio.sleep(3600)

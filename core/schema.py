@@ -1,0 +1,93 @@
+"""The database schema, as sqlite-utils Migrations applied in order at start-up."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("drawbot")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Users, chats, generations and once-only notices."""
+    db.table("users").create(
+        {
+            "key": str,
+            "platform": str,
+            "user_id": str,
+            "name": str,
+            "language": str,
+            "banned": int,
+            "ban_reason": str,
+            "daily_limit": int,
+            "created_at": float,
+            "last_seen_at": float,
+        },
+        pk="key",
+        defaults={"banned": 0},
+        not_null={"platform", "user_id"},
+    )
+    db.table("chats").create(
+        {
+            "key": str,
+            "platform": str,
+            "chat_id": str,
+            "title": str,
+            "is_group": int,
+            "enabled": int,
+            "daily_limit": int,
+            "user_daily_limit": int,
+            "cooldown_seconds": int,
+            "watermark": int,
+            "watermark_text": str,
+            "created_at": float,
+            "last_seen_at": float,
+        },
+        pk="key",
+        defaults={"enabled": 1, "is_group": 0},
+        not_null={"platform", "chat_id"},
+    )
+    db.table("generations").create(
+        {
+            "id": int,
+            "source_key": str,
+            "user_key": str,
+            "chat_key": str,
+            "platform": str,
+            "day": str,
+            "status": str,
+            "images": int,
+            "prompt": str,
+            "width": int,
+            "height": int,
+            "seed": int,
+            "steps": int,
+            "scale": float,
+            "expand": int,
+            "super_res": int,
+            "watermark": str,
+            "parent_id": int,
+            "error_kind": str,
+            "error_code": str,
+            "error_detail": str,
+            "relay_request_id": str,
+            "relay_seconds": float,
+            "attempts": int,
+            "rephrased": str,
+            "image_meta": str,
+            "image_paths": str,
+            "file_refs": str,
+            "forgotten": int,
+            "created_at": float,
+            "finished_at": float,
+        },
+        pk="id",
+        defaults={"images": 1, "forgotten": 0},
+        not_null={"user_key", "chat_key", "platform", "day", "status", "created_at"},
+    )
+    db.table("generations").create_index(["source_key"], unique=True)
+    db.table("generations").create_index(["user_key", "day", "status"])
+    db.table("generations").create_index(["chat_key", "day", "status"])
+    db.table("generations").create_index(["status", "platform"])
+    db.table("generations").create_index(["created_at"])
+    db.table("notices").create({"key": str, "sent_at": float}, pk="key")

@@ -1,0 +1,361 @@
+"""DrawService: the one place that orders check -> reserve -> relay -> images -> settle."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from core import messages
+from core.config import Settings
+from core.images import Image, ImageError, sniff
+from core.params import SEED_MAX, DrawParams, Watermark
+from core.relay import RelayClient, RelayError
+from core.store import (
+    AlreadyHandled,
+    Denied,
+    Generation,
+    Limits,
+    NewGeneration,
+    Reserved,
+    Store,
+    StoreRunner,
+)
+
+log = logging.getLogger(__name__)
+
+AlertSink = Callable[[str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked: a platform user, with the display name and language the platform gave."""
+
+    platform: str
+    user_id: str
+    name: str | None = None
+    language_code: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where they asked: a chat, channel or DM."""
+
+    platform: str
+    chat_id: str
+    title: str | None = None
+    is_group: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.chat_id}"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A finished draw: the record and its images (again, when `repeat` is true)."""
+
+    generation: Generation
+    images: list[Image]
+    repeat: bool = False
+
+
+@dataclass(frozen=True)
+class Refused:
+    """No image: `reason` is a messages.py key and `text` the sentence for the user."""
+
+    reason: str
+    text: str
+    silent: bool = False
+    generation_id: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+Outcome = Delivered | Refused
+
+
+class DrawService:
+    """Draws for every adapter, sharing one store, one relay client and one concurrency cap."""
+
+    def __init__(self, settings: Settings, db: StoreRunner, relay: RelayClient) -> None:
+        self.settings = settings
+        self.db = db
+        self.relay = relay
+        self._cap = asyncio.Semaphore(settings.max_concurrent_draws)
+        self._tasks: set[asyncio.Task[Outcome]] = set()
+        self._closing = False
+        self.alert_sinks: list[AlertSink] = []
+
+    # -- language and time ---------------------------------------------------------------
+
+    def lang(self, requester: Requester) -> str:
+        return messages.language(requester.language_code, self.settings.default_language)
+
+    def today(self, now: float | None = None) -> str:
+        moment = datetime.fromtimestamp(time.time() if now is None else now, self.settings.zone)
+        return moment.date().isoformat()
+
+    def next_reset(self, now: float | None = None) -> datetime:
+        moment = datetime.fromtimestamp(time.time() if now is None else now, self.settings.zone)
+        return datetime.combine(
+            moment.date() + timedelta(days=1), datetime.min.time(), moment.tzinfo
+        )
+
+    def base_limits(self) -> Limits:
+        s = self.settings
+        return Limits(
+            s.daily_limit, s.chat_daily_limit, s.cooldown_seconds, s.max_in_flight_per_user
+        )
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    # -- drawing -------------------------------------------------------------------------
+
+    async def draw(
+        self,
+        requester: Requester,
+        place: Place,
+        params: DrawParams,
+        *,
+        source_key: str | None = None,
+        parent_id: int | None = None,
+    ) -> Outcome:
+        """Draw `params` for `requester` in `place`; every path ends in Delivered or Refused."""
+        lang = self.lang(requester)
+        if self._closing:
+            return Refused("shutting_down", messages.text("shutting_down", lang))
+        if not self.settings.watermark_user_control and not params.watermark.is_default:
+            return Refused("watermark_locked", messages.text("watermark_locked", lang))
+        task = asyncio.create_task(self._draw(requester, place, params, source_key, parent_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return await asyncio.shield(task)
+
+    async def _draw(
+        self,
+        requester: Requester,
+        place: Place,
+        params: DrawParams,
+        source_key: str | None,
+        parent_id: int | None,
+    ) -> Outcome:
+        lang = self.lang(requester)
+        draw_id = uuid.uuid4().hex[:8]
+        if params.seed is None:
+            params = params.with_seed(random.randint(0, SEED_MAX))
+        reservation, watermark = await self.db(
+            self._reserve, requester, place, params, source_key, parent_id
+        )
+        if isinstance(reservation, Denied):
+            return self._refusal(reservation, lang)
+        if isinstance(reservation, AlreadyHandled):
+            return await self._repeat(reservation.generation, lang)
+        generation_id = reservation.generation_id
+        log.info(
+            "draw %s reserved generation=%d user=%s chat=%s size=%s seed=%s",
+            draw_id,
+            generation_id,
+            requester.key,
+            place.key,
+            params.size,
+            params.seed,
+        )
+        try:
+            async with self._cap:
+                result = await self.relay.generate(params.to_payload(watermark))
+            paths = await self.db(self._save_images, generation_id, result.images)
+        except RelayError as error:
+            await self._settle_failure(generation_id, error.kind, error, draw_id)
+            if error.kind in ("bad_key", "no_balance"):
+                await self._alert(error.kind)
+            return Refused(error.kind, messages.text(error.kind, lang), generation_id=generation_id)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._settle_failure(generation_id, "interrupted", None, draw_id))
+            return Refused(
+                "interrupted", messages.text("interrupted", lang), generation_id=generation_id
+            )
+        except Exception as error:
+            log.exception("draw %s failed unexpectedly", draw_id)
+            await self._settle_failure(generation_id, "error", error, draw_id)
+            return Refused("error", messages.text("error", lang), generation_id=generation_id)
+        meta = [
+            {"width": i.width, "height": i.height, "bytes": len(i.data), "mime": i.mime}
+            for i in result.images
+        ]
+        await self.db(
+            self.db.store.settle_success,
+            generation_id,
+            images=meta,
+            paths=paths,
+            request_id=result.request_id,
+            relay_seconds=result.seconds,
+            attempts=result.attempts,
+            rephrased=result.rephrased,
+        )
+        generation = await self.db(self.db.store.get, generation_id)
+        assert generation is not None
+        log.info(
+            "draw %s succeeded generation=%d relay_request_id=%s relay=%.2fs",
+            draw_id,
+            generation_id,
+            result.request_id,
+            result.seconds,
+        )
+        return Delivered(generation, result.images)
+
+    def _reserve(
+        self,
+        requester: Requester,
+        place: Place,
+        params: DrawParams,
+        source_key: str | None,
+        parent_id: int | None,
+    ) -> tuple[Reserved | AlreadyHandled | Denied, Watermark]:
+        """On the store thread: record who and where, resolve the watermark, reserve quota."""
+        store = self.db.store
+        store.touch_user(requester.key, requester.name, requester.language_code)
+        store.touch_chat(place.key, place.title, place.is_group)
+        watermark = params.watermark.apply(self.chat_watermark(store, place.key))
+        limits = store.effective_limits(requester.key, place.key, self.base_limits())
+        assert params.seed is not None
+        new = NewGeneration(
+            user_key=requester.key,
+            chat_key=place.key,
+            platform=requester.platform,
+            day=self.today(),
+            prompt=params.prompt,
+            width=params.width,
+            height=params.height,
+            seed=params.seed,
+            steps=params.steps,
+            scale=params.scale,
+            expand=params.expand,
+            super_res=params.super_res,
+            watermark=watermark.__dict__,
+            source_key=source_key,
+            parent_id=parent_id,
+        )
+        return store.reserve(new, limits), watermark
+
+    def chat_watermark(self, store: Store, chat_key: str) -> Watermark:
+        """The deployment's watermark with the chat's own default applied."""
+        base = self.settings.watermark
+        chat = store.chat(chat_key) or {}
+        if chat.get("watermark") is not None:
+            base = replace(base, enabled=bool(chat["watermark"]))
+        if chat.get("watermark_text"):
+            base = replace(base, text=chat["watermark_text"])
+        return base
+
+    def _save_images(self, generation_id: int, images: list[Image]) -> list[str]:
+        folder = self.settings.image_dir / datetime.now(self.settings.zone).strftime("%Y-%m")
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for index, image in enumerate(images):
+            path = folder / f"{generation_id}-{index}.{image.extension}"
+            path.write_bytes(image.data)
+            paths.append(str(path))
+        return paths
+
+    async def _settle_failure(
+        self, generation_id: int, kind: str, error: BaseException | None, draw_id: str
+    ) -> None:
+        code = getattr(error, "code", None)
+        request_id = getattr(error, "request_id", None)
+        status = "interrupted" if kind == "interrupted" else "failed"
+        log.warning(
+            "draw %s %s generation=%d kind=%s relay_request_id=%s",
+            draw_id,
+            status,
+            generation_id,
+            kind,
+            request_id,
+        )
+        await self.db(
+            self.db.store.settle_failure,
+            generation_id,
+            kind=kind,
+            code=None if code is None else str(code),
+            detail=str(error) if error is not None else None,
+            request_id=request_id,
+            status=status,
+        )
+
+    async def _repeat(self, generation: Generation, lang: str) -> Outcome:
+        """A message seen before: send its images again, or say how it ended. Never charges."""
+        if generation.status == "pending":
+            return Refused(
+                "duplicate", messages.text("duplicate", lang, id=generation.id), silent=True
+            )
+        if generation.status == "succeeded":
+            images = await self.db(load_images, generation)
+            if images:
+                return Delivered(generation, images, repeat=True)
+        kind = generation.error_kind or "duplicate"
+        return Refused(
+            kind, messages.text(kind, lang, id=generation.id), generation_id=generation.id
+        )
+
+    def _refusal(self, denied: Denied, lang: str) -> Refused:
+        reset = self.next_reset()
+        values: dict[str, Any] = {
+            "limit": denied.limit,
+            "reset": reset.strftime("%H:%M"),
+            "zone": self.settings.timezone,
+        }
+        if denied.until is not None:
+            values["seconds"] = max(1, round(denied.until - time.time()))
+        return Refused(denied.reason, messages.text(denied.reason, lang, **values), detail=values)
+
+    async def _alert(self, kind: str) -> None:
+        """Tell the admins once an hour, not once per failing draw."""
+        if not await self.db(self.db.store.claim_notice, f"alert:{kind}", 3600.0):
+            return
+        for sink in self.alert_sinks:
+            try:
+                await sink(
+                    kind, messages.text(f"admin_alert_{kind}", self.settings.default_language)
+                )
+            except Exception:
+                log.exception("admin alert failed")
+
+    # -- shutdown ------------------------------------------------------------------------
+
+    async def close(self, grace: float | None = None) -> int:
+        """Refuse new draws, let running ones finish within `grace`, interrupt the rest."""
+        self._closing = True
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        running = set(self._tasks)
+        if running:
+            log.info("waiting up to %.0fs for %d draws in flight", grace, len(running))
+            _, late = await asyncio.wait(running, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=10)
+            return len(late)
+        return 0
+
+
+def load_images(generation: Generation) -> list[Image]:
+    """The stored files of a generation, skipping any that are gone."""
+    images = []
+    for path in generation.image_paths:
+        try:
+            images.append(sniff(Path(path).read_bytes()))
+        except (OSError, ImageError):
+            continue
+    return images

@@ -1,0 +1,1 @@
+"""Test fakes (fake relay, PNG helpers)."""

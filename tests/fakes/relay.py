@@ -1,0 +1,612 @@
+"""A fake YunApi relay in front of Volcengine Jimeng 2.1 (``CVProcess``), for tests.
+
+Usage::
+
+    async with FakeRelay(api_key="test-key") as relay:
+        relay.script(Reply.volc_error(50412), Reply.ok())
+        ...  # POST f"{relay.base_url}/volcv?Action=CVProcess&Version=2022-08-31"
+
+Validation errors (bad key, bad query, bad body) are answered first and never consume
+the script queue. When the queue is empty, ``relay.default`` (``Reply.ok()``) is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import random
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from http import HTTPStatus
+from typing import Any, Literal
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from .png import make_png
+
+REQ_KEY = "high_aes_general_v21_L"
+ACTION = "CVProcess"
+VERSION = "2022-08-31"
+
+VOLC_MESSAGES: dict[int, str] = {
+    50400: "Invalid parameter",
+    50411: "Pre Img Risk Not Pass",
+    50412: "Text Risk Not Pass",
+    50413: "Post Text Risk Not Pass",
+    50429: "Request Has Reached API Limit, please try later",
+    50430: "Request Has Reached API Concurrent Limit, please try later",
+    50500: "Internal Error",
+    50501: "Internal RPC Error",
+    50511: "Post Img Risk Not Pass",
+    50512: "Post Text Risk",
+    50519: "Post Img Risk",
+}
+VOLC_HTTP_STATUS: dict[int, int] = {50429: 429, 50430: 429, 50500: 500, 50501: 500}
+"""Default HTTP status per Volcengine code; anything not listed answers 400."""
+
+ReplyKind = Literal["ok", "volc_error", "openai_error", "html", "empty", "drop", "raw"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted behaviour of the fake relay; build it with the constructors below.
+
+    Every constructor takes ``delay``: seconds to wait (on top of the relay's global
+    ``latency``) before answering.
+    """
+
+    kind: ReplyKind = "ok"
+    delay: float = 0.0
+    # ok
+    images: int | None = None
+    as_base64: bool | None = None
+    no_images: bool = False
+    null_lists: bool = False
+    image_status: int = 200
+    image_bytes: int | None = None
+    image_delay: float = 0.0
+    # errors / raw
+    status: int | None = None
+    code: int | str | None = None
+    message: str | None = None
+    error_type: str | None = None
+    retry_after: float | None = None
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @staticmethod
+    def ok(
+        images: int | None = None,
+        as_base64: bool | None = None,
+        empty: bool = False,
+        delay: float = 0.0,
+        image_status: int = 200,
+        image_bytes: int | None = None,
+        image_delay: float = 0.0,
+        null_lists: bool = False,
+    ) -> Reply:
+        """Success (HTTP 200, ``code`` 10000).
+
+        images: images in this answer (None = the relay's ``images_per_call``).
+        as_base64: True -> ``binary_data_base64``; False -> ``image_urls``;
+            None -> follow the request's ``return_url`` (default true).
+        empty: answer success with no images at all.
+        null_lists: send ``null`` instead of ``[]`` for empty image lists.
+        image_status: HTTP status the image URLs answer (e.g. 404).
+        image_bytes: make each image URL serve exactly this many bytes (a PNG padded
+            with zeros, streamed) to emulate a huge image.
+        image_delay: seconds the image URL waits before answering.
+        """
+        return Reply(
+            "ok",
+            delay=delay,
+            images=images,
+            as_base64=as_base64,
+            no_images=empty,
+            null_lists=null_lists,
+            image_status=image_status,
+            image_bytes=image_bytes,
+            image_delay=image_delay,
+        )
+
+    @staticmethod
+    def volc_error(
+        code: int, message: str | None = None, http_status: int | None = None, delay: float = 0.0
+    ) -> Reply:
+        """Volcengine-shaped error ``{"code", "message", "request_id", "status", ...}``.
+
+        message defaults to the known text for ``code`` (see ``VOLC_MESSAGES``);
+        http_status defaults to 429 for 50429/50430, 500 for 50500/50501, else 400
+        (pass 200 to emulate relays that wrap errors in HTTP 200).
+        """
+        status = http_status or VOLC_HTTP_STATUS.get(code, 400)
+        text = message or VOLC_MESSAGES.get(code, "Unknown Error")
+        return Reply("volc_error", delay=delay, code=code, message=text, status=status)
+
+    @staticmethod
+    def openai_error(
+        http_status: int,
+        message: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+        error_type: str | None = None,
+        delay: float = 0.0,
+    ) -> Reply:
+        """Relay (new-api / OpenAI) error ``{"error": {"message", "type", "code"}}``.
+
+        Defaults per status: 401 invalid key ("无效的令牌", ``invalid_api_key``),
+        403 no balance ("用户额度不足", ``insufficient_user_quota``), 429 rate limit
+        (``rate_limit_exceeded``). retry_after adds a ``Retry-After`` header (seconds).
+        A ``(request id: ...)`` suffix is appended to default messages only.
+        """
+        return Reply(
+            "openai_error",
+            delay=delay,
+            status=http_status,
+            message=message,
+            code=code,
+            error_type=error_type,
+            retry_after=retry_after,
+        )
+
+    @staticmethod
+    def html(status: int = 502, delay: float = 0.0) -> Reply:
+        """An nginx-style HTML error page (Content-Type text/html)."""
+        return Reply("html", delay=delay, status=status)
+
+    @staticmethod
+    def empty(status: int = 200, delay: float = 0.0) -> Reply:
+        """An empty body (Content-Type application/json, Content-Length 0)."""
+        return Reply("empty", delay=delay, status=status)
+
+    @staticmethod
+    def drop(delay: float = 0.0) -> Reply:
+        """Close the connection without answering (client sees a protocol error)."""
+        return Reply("drop", delay=delay)
+
+    @staticmethod
+    def hang(seconds: float, then: Reply | None = None) -> Reply:
+        """Answer only after ``seconds`` (for client timeouts), then act like ``then`` (ok)."""
+        return replace(then or Reply.ok(), delay=seconds)
+
+    @staticmethod
+    def raw(
+        status: int,
+        body: bytes | str | dict[str, Any] | list[Any],
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> Reply:
+        """Anything else: a literal answer (dict/list bodies are JSON-encoded)."""
+        if isinstance(body, dict | list):
+            body = json.dumps(body, ensure_ascii=False)
+        if isinstance(body, str):
+            body = body.encode()
+        items = tuple((headers or {}).items())
+        return Reply(
+            "raw", delay=delay, status=status, body=body, content_type=content_type, headers=items
+        )
+
+
+@dataclass
+class Call:
+    """One request to the API path, as the fake saw and answered it."""
+
+    path: str
+    query: dict[str, str]
+    headers: CIMultiDict[str]
+    started_at: float  # time.monotonic()
+    finished_at: float | None = None
+    body: Any = None  # parsed JSON (normally a dict); None if not JSON
+    raw: bytes = b""
+    error: str | None = None  # validation error message, if validation failed
+    reply: Reply | None = None  # scripted behaviour used (None if validation failed)
+    status: int | None = None  # HTTP status sent; None if dropped or cancelled
+    seed: int | None = None  # seed actually used on success (random when -1)
+    size: tuple[int, int] | None = None  # (width, height) of generated images
+    image_urls: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Image:
+    width: int
+    height: int
+    seed: int
+    reply: Reply  # carries image_status / image_bytes / image_delay
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _json_type(value: Any) -> str:
+    """JSON-ish name of a Python value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    for kind, name in ((int, "integer"), (float, "number"), (str, "string"), (list, "array")):
+        if isinstance(value, kind):
+            return name
+    return "object"
+
+
+_TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "num": ("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+    "bool": ("a boolean", lambda v: isinstance(v, bool)),
+    "str": ("a string", lambda v: isinstance(v, str)),
+}
+Limit = tuple[float, float] | frozenset[Any] | None
+_FIELDS: dict[str, tuple[str, Limit]] = {
+    "model_version": ("str", frozenset({"general_v2.1_L"})),
+    "req_schedule_conf": ("str", frozenset({"general_v20_9B_pe", "general_v20_9B_rephraser"})),
+    "llm_seed": ("int", None),
+    "seed": ("int", None),
+    "scale": ("num", (1, 10)),
+    "ddim_steps": ("int", (1, 200)),
+    "width": ("int", (256, 768)),
+    "height": ("int", (256, 768)),
+    "use_pre_llm": ("bool", None),
+    "use_sr": ("bool", None),
+    "return_url": ("bool", None),
+}
+_LOGO_FIELDS: dict[str, tuple[str, Limit]] = {
+    "add_logo": ("bool", None),
+    "position": ("int", frozenset({0, 1, 2, 3})),
+    "language": ("int", frozenset({0, 1})),
+    "opacity": ("num", (0, 1)),
+    "logo_text_content": ("str", None),
+}
+
+
+def _check_fields(obj: dict[str, Any], spec: dict[str, tuple[str, Limit]], prefix: str) -> str:
+    """Return an error naming the first bad field, or "". ``null`` counts as absent."""
+    for name, (kind, limit) in spec.items():
+        value = obj.get(name)
+        if value is None:
+            continue
+        label, is_ok = _TYPES[kind]
+        if not is_ok(value):
+            return f"{prefix}{name} must be {label}, got {_json_type(value)}"
+        if isinstance(limit, tuple) and not limit[0] <= value <= limit[1]:
+            return f"{prefix}{name} must be in [{limit[0]}, {limit[1]}], got {value!r}"
+        if isinstance(limit, frozenset) and value not in limit:
+            return f"{prefix}{name} must be one of {sorted(limit)}, got {value!r}"
+    return ""
+
+
+def validate_body(body: Any) -> str:
+    """Validate a CVProcess JSON body like the real service; "" when valid."""
+    if not isinstance(body, dict):
+        return "request body must be a JSON object"
+    if body.get("req_key") != REQ_KEY:
+        return f"req_key must be {REQ_KEY!r}, got {body.get('req_key')!r}"
+    prompt = body.get("prompt")
+    if prompt is None:
+        return "prompt is required"
+    if not isinstance(prompt, str):
+        return f"prompt must be a string, got {_json_type(prompt)}"
+    if not prompt.strip():
+        return "prompt must not be empty"
+    if error := _check_fields(body, _FIELDS, ""):
+        return error
+    logo = body.get("logo_info")
+    if logo is None:
+        return ""
+    if not isinstance(logo, dict):
+        return f"logo_info must be an object, got {_json_type(logo)}"
+    return _check_fields(logo, _LOGO_FIELDS, "logo_info.")
+
+
+# ---------------------------------------------------------------- the relay
+
+
+def _request_id() -> str:
+    """A Volcengine-looking request id: timestamp + hex."""
+    return time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(9).upper()
+
+
+class FakeRelay:
+    """In-process aiohttp server imitating the YunApi relay for Jimeng 2.1.
+
+    api_key: expected ``Authorization: Bearer <api_key>``.
+    path: API path (e.g. "/volcv" or "/volcv/v1"); images are served at /images/<id>.png.
+    latency: seconds every API call waits before answering (asyncio.sleep; calls overlap).
+    images_per_call: images per success when ``Reply.ok(images=None)``.
+    """
+
+    def __init__(
+        self,
+        api_key: str = "test-key",
+        path: str = "/volcv",
+        latency: float = 0.0,
+        images_per_call: int = 1,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.api_key = api_key
+        self.path = "/" + path.strip("/")
+        self.latency = latency
+        self.images_per_call = images_per_call
+        self.host = host
+        self.default: Reply = Reply.ok()
+        self.calls: list[Call] = []
+        self.in_flight = 0
+        self.max_concurrency_seen = 0
+        self.image_fetches = 0
+        self.base_url = ""
+        self._queue: deque[Reply] = deque()
+        self._images: dict[str, _Image] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+
+    # ------------------------------------------------------------ public helpers
+
+    @property
+    def endpoint(self) -> str:
+        """Full API URL including the Action/Version query."""
+        return f"{self.base_url}{self.path}?Action={ACTION}&Version={VERSION}"
+
+    @property
+    def pending(self) -> int:
+        """Scripted replies not used yet."""
+        return len(self._queue)
+
+    def script(self, *replies: Reply) -> None:
+        """Queue behaviours for the next valid calls, in order."""
+        self._queue.extend(replies)
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Start serving on a random free port of ``host``."""
+        app = web.Application()
+        app.router.add_post(self.path, self._handle_api)
+        app.router.add_get("/images/{name}", self._handle_image)
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, shutdown_timeout=0.1, access_log=None
+        )
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, 0).start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://{self.host}:{port}"
+
+    async def stop(self) -> None:
+        """Cancel in-flight handlers (hangs, slow images) and stop the server."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeRelay:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------ API handler
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        call = Call(
+            path=request.path,
+            query=dict(request.query),
+            headers=request.headers.copy(),
+            started_at=time.monotonic(),
+        )
+        self.calls.append(call)
+        self.in_flight += 1
+        self.max_concurrency_seen = max(self.max_concurrency_seen, self.in_flight)
+        try:
+            response = await self._answer(request, call)
+            call.status = None if call.reply and call.reply.kind == "drop" else response.status
+            return response
+        finally:
+            self.in_flight -= 1
+            call.finished_at = time.monotonic()
+            self._tasks.discard(task)
+
+    async def _answer(self, request: web.Request, call: Call) -> web.StreamResponse:
+        call.raw = await request.read()
+        try:
+            call.body = json.loads(call.raw)
+        except ValueError:
+            call.body = None
+        if (invalid := self._validate(request, call)) is not None:
+            await asyncio.sleep(self.latency)
+            return invalid
+        reply = self._queue.popleft() if self._queue else self.default
+        call.reply = reply
+        await asyncio.sleep(self.latency + reply.delay)
+        if reply.kind == "ok":
+            return await self._ok(reply, call)
+        if reply.kind == "volc_error":
+            assert isinstance(reply.code, int) and reply.message and reply.status
+            return self._volc_error(call, reply.code, reply.message, reply.status)
+        if reply.kind == "openai_error":
+            return self._openai_error(reply)
+        if reply.kind == "html":
+            return self._html(reply.status or 502)
+        if reply.kind == "empty":
+            return web.Response(status=reply.status or 200, content_type="application/json")
+        if reply.kind == "drop":
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=200)  # never reaches the client
+        return web.Response(
+            status=reply.status or 200,
+            body=reply.body,
+            content_type=reply.content_type,
+            headers=dict(reply.headers),
+        )
+
+    def _validate(self, request: web.Request, call: Call) -> web.Response | None:
+        """The answer to an invalid request (recording why), or None when valid."""
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            call.error = "invalid api key"
+            return self._openai_error(Reply.openai_error(401))
+        if request.query.get("Action") != ACTION or request.query.get("Version") != VERSION:
+            call.error = f"Action must be {ACTION} and Version {VERSION}"
+            return self._openai_error(
+                Reply.openai_error(
+                    400,
+                    message=f"Invalid Action or Version: {call.error}",
+                    code="invalid_action",
+                    error_type="invalid_request_error",
+                )
+            )
+        if call.body is None:
+            error = "request body is not valid JSON"
+        else:
+            error = validate_body(call.body)
+        if not error:
+            return None
+        call.error = error
+        return self._volc_error(call, 50400, f"Invalid parameter: {error}", 400)
+
+    # ------------------------------------------------------------ answers
+
+    def _elapsed(self, call: Call) -> str:
+        return f"{time.monotonic() - call.started_at:.9f}s"
+
+    def _volc_error(self, call: Call, code: int, message: str, status: int) -> web.Response:
+        payload = {
+            "code": code,
+            "data": None,
+            "message": message,
+            "request_id": _request_id(),
+            "status": code,
+            "time_elapsed": self._elapsed(call),
+        }
+        return web.json_response(payload, status=status)
+
+    def _openai_error(self, reply: Reply) -> web.Response:
+        status = reply.status or 500
+        defaults = {
+            401: ("无效的令牌", "invalid_api_key"),
+            403: ("用户额度不足, 剩余额度: ¥0.000000", "insufficient_user_quota"),
+            429: ("当前分组上游负载已饱和，请稍后再试", "rate_limit_exceeded"),
+        }
+        text, code = defaults.get(status, ("upstream error", "bad_response_status_code"))
+        message = reply.message or f"{text} (request id: {_request_id()})"
+        error = {
+            "message": message,
+            "type": reply.error_type or "new_api_error",
+            "code": reply.code if reply.code is not None else code,
+        }
+        headers = {}
+        if reply.retry_after is not None:
+            seconds = reply.retry_after
+            headers["Retry-After"] = str(int(seconds) if seconds == int(seconds) else seconds)
+        return web.json_response({"error": error}, status=status, headers=headers)
+
+    @staticmethod
+    def _html(status: int) -> web.Response:
+        title = f"{status} {HTTPStatus(status).phrase}"
+        page = (
+            f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+            "</body>\r\n</html>\r\n"
+        )
+        return web.Response(status=status, text=page, content_type="text/html")
+
+    async def _ok(self, reply: Reply, call: Call) -> web.Response:
+        body: dict[str, Any] = call.body
+        scale = 2 if body.get("use_sr", True) is not False else 1
+        width = (body.get("width") or 512) * scale
+        height = (body.get("height") or 512) * scale
+        seed = body.get("seed")
+        call.seed = random.randrange(2**31) if seed in (None, -1) else seed
+        call.size = (width, height)
+        as_base64 = reply.as_base64
+        if as_base64 is None:
+            as_base64 = body.get("return_url", True) is False
+        count = 0 if reply.no_images else reply.images
+        if count is None:
+            count = self.images_per_call
+        images: list[str] = []
+        for i in range(count):
+            image = _Image(width, height, call.seed + i, reply)
+            if as_base64:
+                png = await asyncio.to_thread(make_png, width, height, image.seed)
+                images.append(base64.b64encode(png).decode())
+            else:
+                image_id = secrets.token_hex(12)
+                self._images[image_id] = image
+                images.append(f"{self.base_url}/images/{image_id}.png")
+        if not as_base64:
+            call.image_urls = images
+        nothing: list[str] | None = None if reply.null_lists else []
+        if not images:
+            urls, b64 = nothing, nothing
+        elif as_base64:
+            urls, b64 = None, images  # CVProcess sends image_urls null in base64 mode
+        else:
+            urls, b64 = images, nothing
+        use_pre_llm = body.get("use_pre_llm") is not False
+        rephrased = f"{body['prompt']}，高清，细节丰富，柔和光影" if use_pre_llm else ""
+        request_id = _request_id()
+        payload = {
+            "code": 10000,
+            "data": {
+                "algorithm_base_resp": {"status_code": 0, "status_message": "Success"},
+                "binary_data_base64": b64,
+                "image_urls": urls,
+                "pe_result": "",
+                "predict_tags_result": "",
+                "rephraser_result": rephrased,
+                "request_id": request_id,
+            },
+            "message": "Success",
+            "request_id": request_id,
+            "status": 10000,
+            "time_elapsed": self._elapsed(call),
+        }
+        return web.json_response(payload)
+
+    # ------------------------------------------------------------ image handler
+
+    async def _handle_image(self, request: web.Request) -> web.StreamResponse:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            self.image_fetches += 1
+            image = self._images.get(request.match_info["name"].removesuffix(".png"))
+            if image is None:
+                return web.Response(status=404, text="404 Not Found")
+            await asyncio.sleep(image.reply.image_delay)
+            status = image.reply.image_status
+            if status != 200:
+                return web.Response(status=status, text=f"{status} image error")
+            png = await asyncio.to_thread(make_png, image.width, image.height, image.seed)
+            if image.reply.image_bytes is None:
+                return web.Response(body=png, content_type="image/png")
+            return await self._stream_huge(request, png, image.reply.image_bytes)
+        finally:
+            self._tasks.discard(task)
+
+    @staticmethod
+    async def _stream_huge(request: web.Request, png: bytes, nbytes: int) -> web.StreamResponse:
+        """Send exactly ``nbytes``: the PNG (truncated if needed) padded with zeros."""
+        response = web.StreamResponse(headers={"Content-Type": "image/png"})
+        response.content_length = nbytes
+        await response.prepare(request)
+        head = png[:nbytes]
+        await response.write(head)
+        left = nbytes - len(head)
+        chunk = b"\0" * 65536
+        while left > 0:
+            await response.write(chunk[: min(left, len(chunk))])
+            left -= len(chunk)
+        await response.write_eof()
+        return response
