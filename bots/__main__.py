@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable
 from typing import Protocol
 
+from bots.web import WebServer
 from core.config import ConfigError, Settings, describe_settings
 from core.logs import setup_logging
 from core.runtime import Core
@@ -36,7 +37,11 @@ Settings (environment, or a .env file in the working directory):
 
 
 class Adapter(Protocol):
-    def __call__(self, core: Core, stop: asyncio.Event) -> Awaitable[None]: ...
+    """An adapter's `run`: serve until `stop` is set; `web` is the shared HTTP server, if any."""
+
+    def __call__(
+        self, core: Core, stop: asyncio.Event, web: WebServer | None
+    ) -> Awaitable[None]: ...
 
 
 def chosen_adapters(mode: str | None, settings: Settings) -> list[str]:
@@ -78,9 +83,12 @@ async def serve(settings: Settings, names: list[str]) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop_requested.set)
     async with Core.open(settings, names) as core:
+        web = web_server(core, names)
+        if web is not None:
+            await web.start()
         adapters_stop = asyncio.Event()
         tasks = [
-            asyncio.create_task(adapter(core, adapters_stop), name=name)
+            asyncio.create_task(adapter(core, adapters_stop, web), name=name)
             for name, adapter in adapters.items()
         ]
         waiter = asyncio.create_task(stop_requested.wait())
@@ -96,6 +104,18 @@ async def serve(settings: Settings, names: list[str]) -> None:
         for name, result in zip(adapters, results, strict=True):
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 log.error("%s adapter stopped with an error: %r", name, result)
+        if web is not None:
+            await web.stop()
+
+
+def web_server(core: Core, names: list[str]) -> WebServer | None:
+    """The HTTP server: on PORT in Telegram webhook mode, else on HEALTH_PORT if it is set."""
+    settings = core.settings
+    if "telegram" in names and settings.telegram_webhook_url:
+        return WebServer(core, settings.port)
+    if settings.health_port is not None:
+        return WebServer(core, settings.health_port)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,7 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             "Copy .env.example to .env and fill it in; `python -m bots --help` lists every setting."
         )
         return fail(f"drawbot: the configuration has problems:\n{lines}\n{hint}")
-    setup_logging(settings.log_level, settings.log_format, settings.secrets())
+    level = settings.log_level
+    if mode == "console" and level == "INFO":
+        level = "WARNING"  # the terminal is the chat: keep routine logs out of it
+    setup_logging(level, settings.log_format, settings.secrets())
     if mode == "admin":
         from bots.admin_cli import run_admin
 

@@ -85,7 +85,7 @@ class Console:
         return render(await self.core.service.draw(self.requester, self.place, params), self.lang)
 
 
-async def run(core: Core, stop: asyncio.Event) -> None:
+async def run(core: Core, stop: asyncio.Event, web: object = None) -> None:
     """Read commands from stdin until EOF, /quit or a stop signal."""
     console = Console(core, lambda text: print(text, flush=True))
     core.settings.image_dir.mkdir(parents=True, exist_ok=True)

@@ -199,6 +199,10 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def ping(self) -> bool:
+        """A trivial read, for health checks."""
+        return bool(self._scalar("SELECT COUNT(*) FROM _sqlite_migrations", []) >= 0)
+
     # -- who and where -------------------------------------------------------------------
 
     def touch_user(self, key: str, name: str | None, language: str | None) -> None:

@@ -1,0 +1,68 @@
+"""The process's HTTP server: /healthz always, and the Telegram webhook when it is enabled."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from core.runtime import Core
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class WebServer:
+    """A small aiohttp server on 0.0.0.0:`port`; adapters may add routes before start()."""
+
+    def __init__(self, core: Core, port: int, host: str = "0.0.0.0") -> None:
+        self.core = core
+        self.port = port
+        self.host = host
+        self.app = web.Application()
+        self.app.router.add_get("/healthz", self.healthz)
+        self.app.router.add_post("/{tail:.*}", self._dispatch_post)
+        self._runner: web.AppRunner | None = None
+        self._posts: dict[str, Handler] = {}
+        self.ready: dict[str, bool] = {}
+
+    def add_post(self, path: str, handler: Handler) -> None:
+        """Route POSTs to `path` (also after start, so adapters may register when ready)."""
+        self._posts[path] = handler
+
+    async def _dispatch_post(self, request: web.Request) -> web.StreamResponse:
+        handler = self._posts.get(request.path)
+        if handler is None:
+            raise web.HTTPNotFound()
+        return await handler(request)
+
+    async def healthz(self, _: web.Request) -> web.Response:
+        """200 when the database answers; the relay's reachability and adapters reported too."""
+        try:
+            await self.core.db(self.core.db.store.ping)
+            database = True
+        except Exception:
+            log.exception("health check: database failed")
+            database = False
+        relay = await self.core.relay.reachable()
+        body = {
+            "ok": database and relay,
+            "database": database,
+            "relay": relay,
+            "draws_in_flight": self.core.service.in_flight,
+            "adapters": self.ready,
+        }
+        return web.json_response(body, status=200 if database else 503)
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        log.info("http server listening on port %d (/healthz)", self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
