@@ -50,6 +50,7 @@ _FLAG = re.compile(r"^--([A-Za-z][A-Za-z0-9_-]*)(?:[=＝](.*))?$", re.S)
 _TOKEN = re.compile(r"\S+")
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "「": "」", "『": "』"}
 _SIZE = re.compile(r"^(\d{2,4})\s*[x×X*✕✖﹡]\s*(\d{2,4})$")
+_SIZE_TAIL = re.compile(r"\s*[x×X*✕✖﹡]?\s*[0-9０-９]{2,4}(?=\s|$)")
 _RATIO = re.compile(r"^(\d{1,3}(?:\.\d+)?)\s*[:/x×X]\s*(\d{1,3}(?:\.\d+)?)$")
 
 
@@ -234,7 +235,10 @@ def parse_draw(text: str, defaults: DrawParams | None = None) -> DrawParams:
             flag.apply(state, "")
             continue
         if inline is not None:
+            # `--watermark="two words"`: the quoted value runs on past this token.
             value: str | None = _unquote(inline)
+            if inline[:1] in _QUOTES:
+                value, position = _read_value(text, position - len(inline)) or (value, position)
         else:
             found = _read_value(text, position)
             value = None
@@ -244,6 +248,10 @@ def parse_draw(text: str, defaults: DrawParams | None = None) -> DrawParams:
                 value, position = found
             if value is not None and _FLAG.match(_normalise(value)) and flag.name != "watermark":
                 value = None
+            # `--size 768 x 512`: the size written with spaces around the x.
+            tail = _SIZE_TAIL.match(text, position) if flag.name == "size" and value else None
+            if tail and value and _SIZE.match(unicodedata.normalize("NFKC", value + tail[0])):
+                value, position = value + tail[0], tail.end()
         if value is None:
             if flag.name in _OPTIONAL_VALUE:
                 state["wm_enabled"] = True

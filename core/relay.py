@@ -170,6 +170,7 @@ class RelayClient:
         self._url = base_url.rstrip("/") + path
         self._root = base_url.rstrip("/")
         self._auth = {"Authorization": f"Bearer {api_key}"}
+        self._key = api_key
         self._deadline = deadline
         self._max_attempts = max_attempts
         self._backoff = backoff
@@ -236,7 +237,14 @@ class RelayClient:
             raise RelayUnreachable(f"timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
             raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
-        body = _parse_body(response)
+        try:
+            body = _parse_body(response)
+        except RelayError as error:
+            # Some relays echo the key they rejected; it must not reach logs or users.
+            if self._key and self._key in error.detail:
+                error.detail = error.detail.replace(self._key, "***")
+                error.args = (error.detail,)
+            raise
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         request_id = body.get("request_id") or (data or {}).get("request_id")
         images = await self._images(data or {}, request_id)

@@ -85,6 +85,10 @@ class Generation:
     parent_id: int | None
     source_key: str | None
 
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Generation:
         return cls(
