@@ -137,7 +137,8 @@ class DrawService:
         lang = self.lang(requester)
         if self._closing:
             return Refused("shutting_down", messages.text("shutting_down", lang))
-        if not self.settings.watermark_user_control and not params.watermark.is_default:
+        locked = not self.settings.watermark_user_control and parent_id is None
+        if locked and not params.watermark.is_default:
             return Refused("watermark_locked", messages.text("watermark_locked", lang))
         task = asyncio.create_task(self._draw(requester, place, params, source_key, parent_id))
         self._tasks.add(task)
@@ -176,7 +177,7 @@ class DrawService:
         try:
             async with self._cap:
                 result = await self.relay.generate(params.to_payload(watermark))
-            paths = await self.db(self._save_images, generation_id, result.images)
+            paths = await asyncio.to_thread(self._save_images, generation_id, result.images)
         except RelayError as error:
             await self._settle_failure(generation_id, error.kind, error, draw_id)
             if error.kind in ("bad_key", "no_balance"):
@@ -195,7 +196,7 @@ class DrawService:
             {"width": i.width, "height": i.height, "bytes": len(i.data), "mime": i.mime}
             for i in result.images
         ]
-        await self.db(
+        generation = await self.db(
             self.db.store.settle_success,
             generation_id,
             images=meta,
@@ -205,7 +206,6 @@ class DrawService:
             attempts=result.attempts,
             rephrased=result.rephrased,
         )
-        generation = await self.db(self.db.store.get, generation_id)
         assert generation is not None
         log.info(
             "draw %s succeeded generation=%d relay_request_id=%s relay=%.2fs",
@@ -226,8 +226,9 @@ class DrawService:
     ) -> tuple[Reserved | AlreadyHandled | Denied, Watermark]:
         """On the store thread: record who and where, resolve the watermark, reserve quota."""
         store = self.db.store
-        store.touch_user(requester.key, requester.name, requester.language_code)
-        store.touch_chat(place.key, place.title, place.is_group)
+        with store.db.atomic():
+            store.touch_user(requester.key, requester.name, requester.language_code)
+            store.touch_chat(place.key, place.title, place.is_group)
         watermark = params.watermark.apply(self.chat_watermark(store, place.key))
         limits = store.effective_limits(requester.key, place.key, self.base_limits())
         assert params.seed is not None

@@ -327,7 +327,8 @@ class Store:
         relay_seconds: float,
         attempts: int,
         rephrased: str | None,
-    ) -> None:
+    ) -> Generation | None:
+        """Mark a pending draw succeeded and return its row."""
         self.db.execute(
             """UPDATE generations SET status = 'succeeded', images = ?, image_meta = ?,
             image_paths = ?, relay_request_id = ?, relay_seconds = ?, attempts = ?, rephrased = ?,
@@ -344,6 +345,7 @@ class Store:
                 generation_id,
             ],
         )
+        return self.get(generation_id)
 
     def settle_failure(
         self,

@@ -1,0 +1,174 @@
+"""drawbot benchmarks against the fakes. Run: .venv/bin/python -m bench.run [--quick]
+
+Reports, from one run: the bot's added latency (a draw's time minus the relay's own time) at
+1, 10 and 100 concurrent users, the makespan of 100 concurrent draws as a ratio to one draw,
+peak memory with 100 draws of 768x768 in flight, and SQLite reserve+settle per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from core.config import Settings
+from core.params import DrawParams
+from core.runtime import Core
+from core.service import Delivered, Place, Requester
+from core.store import Limits, NewGeneration, Reserved, Store
+
+RELAY_LATENCY = 1.0
+
+
+@asynccontextmanager
+async def relay_process(latency: float) -> AsyncIterator[str]:
+    """The fake relay in a child process; yields its base URL."""
+    child = subprocess.Popen(  # noqa: ASYNC220 - once, before anything is measured
+        [sys.executable, "-m", "bench.relay_process", str(latency)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    base_url = child.stdout.readline().strip()
+    try:
+        yield base_url
+    finally:
+        child.stdin.close()
+        child.wait(timeout=10)
+
+
+def settings_for(base_url: str, folder: Path, cap: int) -> Settings:
+    return Settings.load(
+        environ={
+            "YUNAPI_BASE_URL": base_url,
+            "YUNAPI_API_KEY": "bench-key",
+            "DATABASE_PATH": str(folder / "bench.db"),
+            "IMAGE_DIR": str(folder / "images"),
+            "DAILY_LIMIT": "0",
+            "MAX_IN_FLIGHT_PER_USER": "0",
+            "MAX_CONCURRENT_DRAWS": str(cap),
+        },
+        env_file=None,
+    )
+
+
+async def draw_many(core: Core, users: int, size: int = 512) -> tuple[float, list[float]]:
+    """`users` users draw at once; returns the makespan and each draw's time."""
+
+    async def one(index: int) -> float:
+        started = time.perf_counter()
+        outcome = await core.service.draw(
+            Requester("bench", str(index)),
+            Place("bench", str(index)),
+            DrawParams(prompt=f"benchmark {index}", width=size, height=size, seed=7),
+        )
+        assert isinstance(outcome, Delivered), outcome
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    times = await asyncio.gather(*(one(i) for i in range(users)))
+    return time.perf_counter() - started, list(times)
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+async def bench_service(folder: Path) -> dict[str, float]:
+    results: dict[str, float] = {}
+    async with relay_process(RELAY_LATENCY) as base_url:
+        async with Core.open(settings_for(base_url, folder, cap=100), ["bench"]) as core:
+            await draw_many(core, 1)  # warm up connections
+            one, _ = await draw_many(core, 1)
+            results["one_draw_s"] = one
+            for users in (1, 10, 100):
+                makespan, times = await draw_many(core, users)
+                added = [(t - RELAY_LATENCY) * 1000 for t in times]
+                results[f"added_ms_p50_{users}"] = statistics.median(added)
+                results[f"added_ms_p95_{users}"] = p95(added)
+                results[f"makespan_s_{users}"] = makespan
+            results["makespan_ratio_100"] = results["makespan_s_100"] / one
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            await draw_many(core, 100, size=768)
+            after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            results["peak_rss_mb_100x768"] = after
+            results["rss_growth_mb_100x768"] = after - before
+    return results
+
+
+def bench_store(folder: Path, count: int) -> float:
+    """Reserve + settle pairs per second on one Store (what the store thread does)."""
+    store = Store(folder / "ops.db")
+    limits = Limits(user_daily=count * 2, chat_daily=0, cooldown_seconds=0, in_flight=5)
+    started = time.perf_counter()
+    for index in range(count):
+        new = NewGeneration(
+            user_key=f"bench:{index % 50}",
+            chat_key="bench:chat",
+            platform="bench",
+            day="2026-01-01",
+            prompt="p",
+            width=512,
+            height=512,
+            seed=index,
+            steps=25,
+            scale=3.5,
+            expand=True,
+            super_res=True,
+            watermark={},
+        )
+        reserved = store.reserve(new, limits)
+        assert isinstance(reserved, Reserved)
+        store.settle_success(
+            reserved.generation_id,
+            images=[{}],
+            paths=[],
+            request_id="r",
+            relay_seconds=1.0,
+            attempts=1,
+            rephrased=None,
+        )
+    elapsed = time.perf_counter() - started
+    store.close()
+    return count / elapsed
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        ops = bench_store(folder, 500 if quick else 5000)
+        print(f"sqlite reserve+settle per second: {ops:,.0f}  (target >= 2,000)")
+        results = asyncio.run(bench_service(folder))
+    print(
+        f"relay latency (fake, fixed): {RELAY_LATENCY:.2f} s; one draw end to end: "
+        f"{results['one_draw_s']:.3f} s"
+    )
+    for users in (1, 10, 100):
+        print(
+            f"added latency at {users:>3} concurrent users: "
+            f"p50 {results[f'added_ms_p50_{users}']:.1f} ms, "
+            f"p95 {results[f'added_ms_p95_{users}']:.1f} ms  (target p95 < 50 ms)"
+        )
+    print(
+        f"makespan of 100 concurrent draws / one draw: {results['makespan_ratio_100']:.3f}  "
+        f"(target < 1.1)"
+    )
+    print(
+        f"peak RSS with 100 draws of 768x768 in flight: {results['peak_rss_mb_100x768']:.0f} MB "
+        f"(grew {results['rss_growth_mb_100x768']:.0f} MB; target < 150 MB)"
+    )
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
