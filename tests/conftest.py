@@ -1,0 +1,65 @@
+"""Shared fixtures: a real fake relay on 127.0.0.1, settings pointing at it, an opened Core.
+
+Settings can be changed per test with the `env` marker, which overrides (or, with None,
+removes) environment entries before `settings` is built:
+
+    @pytest.mark.env(DAILY_LIMIT="1", WATERMARK="off")
+    async def test_something(core): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+from core.runtime import Core
+from tests.fakes.relay import FakeRelay
+
+API_KEY = "sk-test-relay-key-0123456789abcdef"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "env(**values): override environment entries used to build `settings`"
+    )
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[FakeRelay]:
+    """A started fake relay expecting API_KEY."""
+    async with FakeRelay(api_key=API_KEY) as fake:
+        yield fake
+
+
+@pytest.fixture
+def env(request: pytest.FixtureRequest, relay: FakeRelay, tmp_path: Path) -> dict[str, str]:
+    """The environment `settings` is loaded from (after any `env` markers are applied)."""
+    values = {
+        "YUNAPI_BASE_URL": relay.base_url,
+        "YUNAPI_API_KEY": API_KEY,
+        "DATABASE_PATH": str(tmp_path / "db" / "bot.db"),
+        "IMAGE_DIR": str(tmp_path / "images"),
+        "DEFAULT_LANGUAGE": "en",
+        "RELAY_TIMEOUT": "10",
+    }
+    for marker in reversed(list(request.node.iter_markers("env"))):
+        for name, value in marker.kwargs.items():
+            if value is None:
+                values.pop(name, None)
+            else:
+                values[name] = str(value)
+    return values
+
+
+@pytest.fixture
+def settings(env: dict[str, str]) -> Settings:
+    return Settings.load(environ=env, env_file=None)
+
+
+@pytest.fixture
+async def core(settings: Settings) -> AsyncIterator[Core]:
+    async with Core.open(settings, ["test"]) as opened:
+        yield opened

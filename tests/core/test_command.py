@@ -1,0 +1,382 @@
+"""parse_draw and split_command: what people really type after /draw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.command import UsageError, parse_draw, split_command
+from core.params import PROMPT_MAX, DrawParams, WatermarkChoice
+
+
+def usage_error(text: str) -> UsageError:
+    with pytest.raises(UsageError) as caught:
+        parse_draw(text)
+    return caught.value
+
+
+# -- sizes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a red fox --size 768x512",
+        "a red fox --size=768x512",
+        "a red fox --size 768×512",
+        "a red fox --size 768*512",
+        "a red fox --size 768X512",
+        "a red fox --size ７６８x５１２",
+        "a red fox --size ７６８×５１２",
+        "a red fox ——size 768x512",
+        "a red fox —size 768x512",
+        "a red fox –size 768x512",
+        "a red fox －－size 768x512",
+        "a red fox ——size=768x512",
+        "a red fox -s 768x512",
+        "a red fox --SIZE 768x512",
+        "a red fox --size 768 x 512",
+        "a red fox --size 768 ×512",
+        "a red fox --size 768x 512",
+        "--size 768x512 a red fox",
+    ],
+)
+def test_size_forms(text: str) -> None:
+    params = parse_draw(text)
+    assert (params.width, params.height) == (768, 512)
+    assert params.prompt == "a red fox"
+
+
+def test_single_number_size_is_square() -> None:
+    params = parse_draw("a red fox --size 640")
+    assert (params.width, params.height) == (640, 640)
+
+
+@pytest.mark.parametrize(
+    ("text", "size", "prompt"),
+    [
+        ("a red fox --size 768 x 512 at dusk", (768, 512), "a red fox at dusk"),
+        ("a red fox --size 512 2024 poster", (512, 512), "a red fox 2024 poster"),
+        ("a red fox --size 768x512 1990s poster", (768, 512), "a red fox 1990s poster"),
+    ],
+)
+def test_size_followed_by_prompt_words(text: str, size: tuple[int, int], prompt: str) -> None:
+    params = parse_draw(text)
+    assert ((params.width, params.height), params.prompt) == (size, prompt)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("a red fox --ar 3:2", (768, 512)),
+        ("a red fox --ar 16:9", (768, 432)),
+        ("a red fox --ar 2:3", (512, 768)),
+        ("a red fox --ar 1:1", (768, 768)),
+        ("a red fox --ar 3:1", (768, 256)),
+        ("a red fox --ar 9:16", (432, 768)),
+        ("a red fox --ar 3：2", (768, 512)),
+        ("a red fox --ar=4:3", (768, 576)),
+        ("a red fox ——ar 3:2", (768, 512)),
+    ],
+)
+def test_aspect_ratio(text: str, size: tuple[int, int]) -> None:
+    params = parse_draw(text)
+    assert (params.width, params.height) == size
+    assert params.width % 8 == 0 and params.height % 8 == 0
+    assert params.prompt == "a red fox"
+
+
+@pytest.mark.parametrize("ratio", ["5:1", "0:1", "1:0", "1:5", "wide", "3-2"])
+def test_bad_ratio(ratio: str) -> None:
+    error = usage_error(f"a red fox --ar {ratio}")
+    assert error.key == "bad_ratio"
+    assert error.args_["value"] == ratio
+    assert ratio in error.text("en") and "3:1" in error.text("en")
+    assert "画幅比例" in error.text("zh")
+
+
+@pytest.mark.parametrize("size", ["1024x512", "100x512", "768x255", "769x768", "big", "512x"])
+def test_bad_size_names_the_range(size: str) -> None:
+    error = usage_error(f"a red fox --size {size}")
+    assert error.key == "bad_size"
+    assert (error.args_["min"], error.args_["max"]) == (256, 768)
+    english = error.text("en")
+    assert "256–768" in english and size in english
+    assert "256–768" in error.text("zh") and "尺寸" in error.text("zh")
+
+
+# -- numbers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("a red fox --seed 42", "seed", 42),
+        ("a red fox --seed 0", "seed", 0),
+        ("a red fox --seed 2147483647", "seed", 2147483647),
+        ("a red fox --seed=４２", "seed", 42),
+        ("a red fox --steps 30", "steps", 30),
+        ("a red fox --steps 1", "steps", 1),
+        ("a red fox --steps 200", "steps", 200),
+        ("a red fox --scale 7.5", "scale", 7.5),
+        ("a red fox --scale 1", "scale", 1.0),
+        ("a red fox --scale 10", "scale", 10.0),
+        ("a red fox --cfg 2.5", "scale", 2.5),
+    ],
+)
+def test_numbers(text: str, field: str, value: Any) -> None:
+    params = parse_draw(text)
+    assert getattr(params, field) == value
+    assert params.prompt == "a red fox"
+
+
+@pytest.mark.parametrize(
+    ("text", "flag", "low", "high"),
+    [
+        ("a red fox --seed -1", "--seed", 0, 2147483647),
+        ("a red fox --seed 2147483648", "--seed", 0, 2147483647),
+        ("a red fox --seed abc", "--seed", 0, 2147483647),
+        ("a red fox --steps 0", "--steps", 1, 200),
+        ("a red fox --steps 201", "--steps", 1, 200),
+        ("a red fox --steps 2.5", "--steps", 1, 200),
+        ("a red fox --scale 0.5", "--scale", 1, 10),
+        ("a red fox --scale 11", "--scale", 1, 10),
+        ("a red fox --scale nan", "--scale", 1, 10),
+        ("a red fox --scale inf", "--scale", 1, 10),
+        ("a red fox --scale high", "--scale", 1, 10),
+    ],
+)
+def test_out_of_range_numbers_name_the_range(text: str, flag: str, low: int, high: int) -> None:
+    error = usage_error(text)
+    assert error.key == "bad_number"
+    assert error.args_["flag"] == flag
+    assert (error.args_["min"], error.args_["max"]) == (low, high)
+    bad = text.rsplit(" ", 1)[1]
+    english = error.text("en")
+    assert english.startswith(f"{flag} must be from {error.args_['min']} to")
+    assert str(error.args_["max"]) in english and bad in english
+    chinese = error.text("zh")
+    assert flag in chinese and "之间" in chinese and str(error.args_["max"]) in chinese
+
+
+# -- switches ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expand", "super_res"),
+    [
+        ("a red fox", True, True),
+        ("a red fox --no-expand", False, True),
+        ("a red fox --no-expand --expand", True, True),
+        ("a red fox --no-sr", True, False),
+        ("a red fox --no-sr --sr", True, True),
+        ("a red fox --no-expand --no-sr", False, False),
+        ("a red fox ——no-sr", True, False),
+    ],
+)
+def test_expand_and_super_resolution(text: str, expand: bool, super_res: bool) -> None:
+    params = parse_draw(text)
+    assert (params.expand, params.super_res) == (expand, super_res)
+    assert params.prompt == "a red fox"
+
+
+def test_switches_start_from_given_defaults() -> None:
+    base = DrawParams(prompt="", expand=False, super_res=False, steps=40)
+    params = parse_draw("a red fox --sr", base)
+    assert (params.expand, params.super_res, params.steps) == (False, True, 40)
+
+
+# -- watermark --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [
+        ("a red fox", WatermarkChoice()),
+        ("a red fox --watermark TEXT", WatermarkChoice(enabled=True, text="TEXT")),
+        ('a red fox --watermark "two words"', WatermarkChoice(enabled=True, text="two words")),
+        ("a red fox --watermark “两个 词”", WatermarkChoice(enabled=True, text="两个 词")),
+        ('a red fox --watermark="two words"', WatermarkChoice(enabled=True, text="two words")),
+        ("a red fox --watermark", WatermarkChoice(enabled=True)),
+        ("a red fox --watermark --no-sr", WatermarkChoice(enabled=True)),
+        ("a red fox --no-watermark", WatermarkChoice(enabled=False)),
+        ("a red fox --no-wm", WatermarkChoice(enabled=False)),
+        ("a red fox --wm-pos tl", WatermarkChoice(position=2)),
+        ("a red fox --wm-pos top-right", WatermarkChoice(position=3)),
+        ("a red fox --wm-opacity 0.5", WatermarkChoice(opacity=0.5)),
+    ],
+)
+def test_watermark(text: str, choice: WatermarkChoice) -> None:
+    params = parse_draw(text)
+    assert params.watermark == choice
+    assert params.prompt == "a red fox"
+
+
+def test_watermark_alone_before_a_flag_keeps_that_flag() -> None:
+    params = parse_draw("a red fox --watermark --no-sr")
+    assert params.super_res is False
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("a red fox --wm-pos middle", "bad_position"),
+        ('a red fox --watermark ""', "bad_watermark"),
+        ("a red fox --watermark " + "x" * 51, "bad_watermark"),
+        ("a red fox --wm-opacity 2", "bad_number"),
+    ],
+)
+def test_bad_watermark_values(text: str, key: str) -> None:
+    assert usage_error(text).key == key
+
+
+# -- prompts ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        'a cat\'s "hat"',
+        "don't stop believing",
+        "“一只猫”在月光下",
+        "一只猫——在月光下",
+        "一只猫—在月光下",
+        "「古风」少女，‘水墨’",
+        "a cat — in the moonlight",
+        "a well-known cat - sitting",
+        "a cat -- sitting",
+        "100% cotton, 3:2 poster, 768x512 pixels",
+    ],
+)
+def test_prompt_text_is_kept(prompt: str) -> None:
+    assert parse_draw(prompt).prompt == prompt
+
+
+def test_chinese_prompt_with_dashes_and_a_real_flag() -> None:
+    params = parse_draw("一只猫——在月光下 ——size 768x512 ——seed 7")
+    assert params.prompt == "一只猫——在月光下"
+    assert (params.width, params.height, params.seed) == (768, 512, 7)
+
+
+def test_quotes_in_prompt_with_flags() -> None:
+    params = parse_draw('a cat\'s "hat" --seed 3 --watermark "my bot"')
+    assert params.prompt == 'a cat\'s "hat"'
+    assert params.seed == 3 and params.watermark.text == "my bot"
+
+
+def test_flags_anywhere_in_the_prompt() -> None:
+    params = parse_draw("--seed 5 a cat --steps 10 in a hat --no-sr wearing boots")
+    assert params.prompt == "a cat in a hat wearing boots"
+    assert (params.seed, params.steps, params.super_res) == (5, 10, False)
+
+
+def test_defaults_when_no_flags() -> None:
+    params = parse_draw("  a red fox  ")
+    assert params == DrawParams(prompt="a red fox")
+    assert params.seed is None
+
+
+# -- errors -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "suggestion"),
+    [("--sise", "--size"), ("--seeed", "--seed"), ("--step", None), ("--scael", "--scale")],
+)
+def test_unknown_flag_suggests(flag: str, suggestion: str | None) -> None:
+    if suggestion is None:  # "--step" is an alias, so it is known
+        assert parse_draw(f"a red fox {flag} 10").steps == 10
+        return
+    error = usage_error(f"a red fox {flag} 768x512")
+    assert error.key == "unknown_flag"
+    assert error.args_ == {"flag": flag, "suggestion": suggestion}
+    assert f"Did you mean {suggestion}?" in error.text("en")
+    assert flag in error.text("en")
+    assert suggestion in error.text("zh") and "未知选项" in error.text("zh")
+
+
+def test_unknown_flag_without_suggestion() -> None:
+    error = usage_error("a red fox --zzzzqq 1")
+    assert error.key == "unknown_flag" and error.args_["suggestion"] is None
+    english = error.text("en")
+    assert "--zzzzqq" in english and "Did you mean" not in english
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("a red fox --size", "--size"),
+        ("a red fox --seed", "--seed"),
+        ("a red fox --steps --no-sr", "--steps"),
+        ("a red fox --ar", "--ar"),
+        ("a red fox --wm-pos", "--wm-pos"),
+    ],
+)
+def test_missing_value(text: str, flag: str) -> None:
+    error = usage_error(text)
+    assert error.key == "missing_value" and error.args_["flag"] == flag
+    assert flag in error.text("en") and flag in error.text("zh")
+
+
+@pytest.mark.parametrize(
+    "text", ["a red fox --size 768x512 --ar 3:2", "--ar 3:2 a red fox --size=512x512"]
+)
+def test_size_and_ratio_conflict(text: str) -> None:
+    error = usage_error(text)
+    assert error.key == "size_conflict"
+    assert "--size" in error.text("en") and "--ar" in error.text("en")
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "--size 768x512", "--seed 1 --no-sr", '--watermark "my bot"']
+)
+def test_empty_prompt(text: str) -> None:
+    error = usage_error(text)
+    assert error.key == "empty_prompt"
+    assert error.text("en").startswith("Tell me what to draw.")
+    assert "Usage: /draw" in error.text("en")
+    assert error.text("zh").startswith("请告诉我要画什么")
+
+
+def test_too_long_prompt() -> None:
+    assert parse_draw("x" * PROMPT_MAX).prompt == "x" * PROMPT_MAX
+    error = usage_error("x" * (PROMPT_MAX + 1) + " --seed 1")
+    assert error.key == "prompt_too_long"
+    assert error.args_ == {"max": PROMPT_MAX, "length": PROMPT_MAX + 1}
+    assert str(PROMPT_MAX) in error.text("en") and str(PROMPT_MAX + 1) in error.text("en")
+
+
+def test_usage_error_str_names_the_key() -> None:
+    assert str(usage_error("a red fox --steps 0")).startswith("bad_number ")
+
+
+# -- split_command ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/draw a cat", ("draw", "a cat")),
+        ("/draw@drawbot_test_bot a cat", ("draw", "a cat")),
+        ("/draw@DrawBot_Test_Bot a cat", ("draw", "a cat")),
+        ("/DRAW a cat", ("draw", "a cat")),
+        ("/Draw@drawbot_test_bot", ("draw", "")),
+        ("/draw", ("draw", "")),
+        ("/draw\na cat\n--seed 1", ("draw", "a cat\n--seed 1")),
+        ("  /quota  ", ("quota", "")),
+        ("／draw 一只猫", ("draw", "一只猫")),
+        ("/draw@other_bot a cat", None),
+        ("a cat", None),
+        ("hello /draw a cat", None),
+        ("", None),
+        ("/", None),
+        ("/drawing-cats", None),
+    ],
+)
+def test_split_command(text: str, expected: tuple[str, str] | None) -> None:
+    assert split_command(text, "drawbot_test_bot") == expected
+
+
+def test_split_command_without_bot_name_accepts_any_target() -> None:
+    assert split_command("/draw@other_bot a cat") == ("draw", "a cat")

@@ -1,0 +1,421 @@
+"""Store on real SQLite files: migrations, reservations and limits, settling, housekeeping."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.schema import migrations
+from core.store import (
+    AlreadyHandled,
+    Denied,
+    Limits,
+    NewGeneration,
+    Reserved,
+    Store,
+    StoreRunner,
+)
+
+DAY = "2025-03-01"
+NOW = 1_740_787_200.0  # 2025-03-01 00:00 UTC
+
+
+def new(
+    user: str = "telegram:1",
+    chat: str = "telegram:-100",
+    *,
+    platform: str | None = None,
+    day: str = DAY,
+    source_key: str | None = None,
+    prompt: str = "a red fox",
+) -> NewGeneration:
+    return NewGeneration(
+        user_key=user,
+        chat_key=chat,
+        platform=platform or user.partition(":")[0],
+        day=day,
+        prompt=prompt,
+        width=768,
+        height=512,
+        seed=42,
+        steps=25,
+        scale=3.5,
+        expand=True,
+        super_res=True,
+        watermark={"enabled": True, "text": "drawbot"},
+        source_key=source_key,
+    )
+
+
+def succeed(store: Store, generation_id: int, paths: list[str] | None = None) -> None:
+    store.settle_success(
+        generation_id,
+        images=[{"width": 1536, "height": 1024}],
+        paths=paths or [],
+        request_id="REQ1",
+        relay_seconds=2.5,
+        attempts=1,
+        rephrased="a red fox, detailed",
+    )
+
+
+def reserved_id(outcome: Any) -> int:
+    assert isinstance(outcome, Reserved), outcome
+    return outcome.generation_id
+
+
+def used(store: Store, user: str = "telegram:1", chat: str = "telegram:-100") -> int:
+    return store.usage(user, chat, DAY, Limits()).used
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "bot.db"
+
+
+@pytest.fixture
+def store(path: Path) -> Iterator[Store]:
+    opened = Store(path)
+    yield opened
+    opened.close()
+
+
+# -- migrations -------------------------------------------------------------------------
+
+
+def test_migrations_apply_twice_idempotently(path: Path) -> None:
+    first = Store(path)
+    reserved_id(first.reserve(new(), Limits()))
+    first.close()
+    assert path.parent.is_dir()
+    second = Store(path)  # applies the migrations again
+    migrations.apply(second.db)  # and once more by hand
+    applied = list(second.db.query("SELECT name FROM _sqlite_migrations"))
+    assert [row["name"] for row in applied] == ["m001_initial"]
+    assert {"users", "chats", "generations", "notices"} <= set(second.db.table_names())
+    assert used(second) == 1
+    second.close()
+
+
+def test_wal_mode(store: Store) -> None:
+    assert store.db.journal_mode == "wal"
+
+
+# -- reserving and settling -------------------------------------------------------------
+
+
+def test_reserve_then_settle_success(store: Store) -> None:
+    generation_id = reserved_id(store.reserve(new(), Limits(user_daily=5), now=NOW))
+    pending = store.get(generation_id)
+    assert pending is not None and pending.status == "pending"
+    assert (pending.width, pending.height, pending.seed) == (768, 512, 42)
+    assert pending.watermark == {"enabled": True, "text": "drawbot"}
+    assert pending.created_at == NOW
+    assert used(store) == 1  # a pending draw holds its quota
+    succeed(store, generation_id, ["/tmp/x.png"])
+    done = store.get(generation_id)
+    assert done is not None and done.status == "succeeded"
+    assert done.relay_request_id == "REQ1" and done.relay_seconds == 2.5
+    assert done.image_paths == ["/tmp/x.png"] and done.finished_at is not None
+    assert used(store) == 1
+
+
+def test_failed_generation_is_refunded(store: Store) -> None:
+    limits = Limits(user_daily=1)
+    generation_id = reserved_id(store.reserve(new(), limits))
+    assert isinstance(store.reserve(new(), limits), Denied)
+    store.settle_failure(generation_id, kind="prompt_refused", code="50412", detail="Text Risk")
+    failed = store.get(generation_id)
+    assert failed is not None and failed.status == "failed"
+    assert failed.error_kind == "prompt_refused"
+    assert used(store) == 0
+    reserved_id(store.reserve(new(), limits))  # the quota is free again
+
+
+def test_settling_twice_changes_nothing(store: Store) -> None:
+    generation_id = reserved_id(store.reserve(new(), Limits()))
+    succeed(store, generation_id)
+    store.settle_failure(generation_id, kind="internal")
+    again = store.get(generation_id)
+    assert again is not None and again.status == "succeeded" and again.error_kind is None
+
+
+def test_user_daily_limit(store: Store) -> None:
+    limits = Limits(user_daily=2)
+    for _ in range(2):
+        succeed(store, reserved_id(store.reserve(new(), limits)))
+    denied = store.reserve(new(), limits)
+    assert denied == Denied("user_daily", 2, 2)
+    reserved_id(store.reserve(new(day="2025-03-02"), limits))  # a new day
+    reserved_id(store.reserve(new(user="telegram:2"), limits))  # another user
+    reserved_id(store.reserve(new(), Limits(user_daily=0)))  # 0 = unlimited
+
+
+def test_chat_limit(store: Store) -> None:
+    limits = Limits(user_daily=10, chat_daily=2)
+    reserved_id(store.reserve(new(user="telegram:1"), limits))
+    reserved_id(store.reserve(new(user="telegram:2"), limits))
+    denied = store.reserve(new(user="telegram:3"), limits)
+    assert isinstance(denied, Denied) and denied.reason == "chat_daily"
+    assert (denied.limit, denied.used) == (2, 2)
+    reserved_id(store.reserve(new(user="telegram:3", chat="telegram:-200"), limits))
+
+
+def test_in_flight_limit(store: Store) -> None:
+    limits = Limits(in_flight=2)
+    first = reserved_id(store.reserve(new(), limits))
+    reserved_id(store.reserve(new(), limits))
+    denied = store.reserve(new(), limits)
+    assert isinstance(denied, Denied) and denied.reason == "in_flight" and denied.used == 2
+    succeed(store, first)
+    reserved_id(store.reserve(new(), limits))
+
+
+def test_cooldown(store: Store) -> None:
+    limits = Limits(cooldown_seconds=60)
+    reserved_id(store.reserve(new(), limits, now=NOW))
+    denied = store.reserve(new(), limits, now=NOW + 30)
+    assert isinstance(denied, Denied) and denied.reason == "cooldown"
+    assert denied.until == NOW + 60
+    reserved_id(store.reserve(new(user="telegram:2"), limits, now=NOW + 30))
+    reserved_id(store.reserve(new(), limits, now=NOW + 61))
+
+
+def test_failed_draw_does_not_start_a_cooldown(store: Store) -> None:
+    limits = Limits(cooldown_seconds=60)
+    generation_id = reserved_id(store.reserve(new(), limits, now=NOW))
+    store.settle_failure(generation_id, kind="busy")
+    reserved_id(store.reserve(new(), limits, now=NOW + 1))
+
+
+def test_banned_user(store: Store) -> None:
+    store.set_user("telegram:1", banned=1, ban_reason="spam")
+    assert store.reserve(new(), Limits()) == Denied("banned")
+    reserved_id(store.reserve(new(user="telegram:2"), Limits()))
+    store.set_user("telegram:1", banned=0)
+    reserved_id(store.reserve(new(), Limits()))
+
+
+def test_disabled_chat(store: Store) -> None:
+    store.set_chat("telegram:-100", enabled=0)
+    assert store.reserve(new(), Limits()) == Denied("chat_disabled")
+    reserved_id(store.reserve(new(chat="telegram:-200"), Limits()))
+    store.set_chat("telegram:-100", enabled=1)
+    reserved_id(store.reserve(new(), Limits()))
+
+
+def test_overrides_of_user_and_chat(store: Store) -> None:
+    base = Limits(user_daily=20, chat_daily=50, cooldown_seconds=5, in_flight=2)
+    store.touch_chat("telegram:-100", "group", is_group=True)
+    store.set_chat("telegram:-100", user_daily_limit=3, daily_limit=10, cooldown_seconds=0)
+    limits = store.effective_limits("telegram:1", "telegram:-100", base)
+    assert limits == Limits(user_daily=3, chat_daily=10, cooldown_seconds=0, in_flight=2)
+    store.set_user("telegram:1", daily_limit=7)
+    assert store.effective_limits("telegram:1", "telegram:-100", base).user_daily == 7
+    private = store.effective_limits("telegram:1", "telegram:1", base)
+    assert private.user_daily == 7 and private.chat_daily == 0
+
+
+# -- idempotency ------------------------------------------------------------------------
+
+
+def test_source_key_is_handled_once(store: Store) -> None:
+    limits = Limits(user_daily=1)
+    generation_id = reserved_id(store.reserve(new(source_key="telegram:-100:55"), limits))
+    again = store.reserve(new(source_key="telegram:-100:55"), limits)
+    assert isinstance(again, AlreadyHandled)
+    assert again.generation.id == generation_id and again.generation.status == "pending"
+    succeed(store, generation_id)
+    later = store.reserve(new(source_key="telegram:-100:55"), limits)
+    assert isinstance(later, AlreadyHandled) and later.generation.status == "succeeded"
+    assert used(store) == 1
+    assert store.db.execute("SELECT COUNT(*) FROM generations").fetchone()[0] == 1
+    assert isinstance(store.reserve(new(source_key="telegram:-100:56"), limits), Denied)
+
+
+# -- concurrency ------------------------------------------------------------------------
+
+
+def test_concurrent_reservations_from_threads_never_pass_the_limit(path: Path) -> None:
+    Store(path).close()  # create the file and schema once
+    limits = Limits(user_daily=5)
+    barrier = threading.Barrier(20)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        try:
+            own = Store(path)
+            try:
+                barrier.wait(timeout=10)
+                results.append(own.reserve(new(source_key=f"t:{index}"), limits))
+            finally:
+                own.close()
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(results) == 20
+    assert sum(isinstance(r, Reserved) for r in results) == 5
+    assert all(r == Denied("user_daily", 5, 5) for r in results if not isinstance(r, Reserved))
+    check = Store(path)
+    assert used(check) == 5
+    check.close()
+
+
+async def test_concurrent_reservations_through_one_runner(path: Path) -> None:
+    runner = StoreRunner(path)
+    try:
+        limits = Limits(user_daily=5)
+        results = await asyncio.gather(
+            *(runner(runner.store.reserve, new(source_key=f"a:{i}"), limits) for i in range(20))
+        )
+        assert sum(isinstance(r, Reserved) for r in results) == 5
+        assert sum(isinstance(r, Denied) and r.reason == "user_daily" for r in results) == 15
+        assert await runner(used, runner.store) == 5
+        thread_names = await asyncio.gather(
+            *(runner(lambda: threading.current_thread().name) for _ in range(5))
+        )
+        assert len(set(thread_names)) == 1 and thread_names[0].startswith("sqlite")
+    finally:
+        runner.close()
+
+
+# -- recovery and restart ---------------------------------------------------------------
+
+
+def test_recover_settles_pending_rows_of_platforms_and_old_ones(store: Store) -> None:
+    telegram = reserved_id(store.reserve(new(user="telegram:1"), Limits(), now=NOW))
+    discord_new = reserved_id(store.reserve(new(user="discord:1"), Limits(), now=NOW))
+    discord_old = reserved_id(store.reserve(new(user="discord:2"), Limits(), now=NOW - 3600))
+    done = reserved_id(store.reserve(new(user="telegram:3"), Limits(), now=NOW))
+    succeed(store, done)
+    assert store.recover(["telegram"], older_than=NOW - 600) == 2
+    statuses = {i: store.get(i).status for i in (telegram, discord_new, discord_old, done)}  # type: ignore[union-attr]
+    assert statuses == {
+        telegram: "interrupted",
+        discord_new: "pending",
+        discord_old: "interrupted",
+        done: "succeeded",
+    }
+    assert used(store, "telegram:1") == 0 and used(store, "discord:2") == 0
+    assert used(store, "discord:1") == 1 and used(store, "telegram:3") == 1
+    assert store.recover([]) == 0  # nothing of no platform, nothing older than -1
+
+
+def test_restart_keeps_counts(path: Path) -> None:
+    first = Store(path)
+    for _ in range(3):
+        succeed(first, reserved_id(first.reserve(new(), Limits(user_daily=3))))
+    first.close()
+    second = Store(path)
+    assert used(second) == 3
+    assert second.reserve(new(), Limits(user_daily=3)) == Denied("user_daily", 3, 3)
+    second.close()
+
+
+# -- privacy and housekeeping -----------------------------------------------------------
+
+
+def test_forget_user_blanks_prompts_but_keeps_counts(store: Store, tmp_path: Path) -> None:
+    store.touch_user("telegram:1", "Alice", "en")
+    image = tmp_path / "1.png"
+    first = reserved_id(store.reserve(new(prompt="my secret prompt"), Limits()))
+    succeed(store, first, [str(image)])
+    other = reserved_id(store.reserve(new(user="telegram:2", prompt="other"), Limits()))
+    assert store.forget_user("telegram:1") == [str(image)]
+    forgotten = store.get(first)
+    assert forgotten is not None and forgotten.prompt == "" and forgotten.image_paths == []
+    assert store.history("telegram:1") == []
+    assert used(store) == 1
+    user = store.user("telegram:1")
+    assert user is not None and user["name"] is None
+    kept = store.get(other)
+    assert kept is not None and kept.prompt == "other"
+    assert "my secret prompt" not in str(list(store.db.query("SELECT * FROM generations")))
+
+
+def test_purge_prompts(store: Store) -> None:
+    old = reserved_id(store.reserve(new(prompt="old one"), Limits(), now=NOW - 10 * 86400))
+    recent = reserved_id(store.reserve(new(prompt="new one"), Limits(), now=NOW))
+    assert store.purge_prompts(before=NOW - 86400) == 1
+    assert store.get(old).prompt == ""  # type: ignore[union-attr]
+    assert store.get(recent).prompt == "new one"  # type: ignore[union-attr]
+    assert store.purge_prompts(before=NOW - 86400) == 0
+    assert used(store) == 2
+
+
+def test_claim_notice_once_per_period(store: Store) -> None:
+    assert store.claim_notice("alert:bad_key", 3600, now=NOW) is True
+    assert store.claim_notice("alert:bad_key", 3600, now=NOW + 10) is False
+    assert store.claim_notice("alert:no_balance", 3600, now=NOW + 10) is True
+    assert store.claim_notice("alert:bad_key", 3600, now=NOW + 3599) is False
+    assert store.claim_notice("alert:bad_key", 3600, now=NOW + 3601) is True
+    assert store.claim_notice("alert:bad_key", 3600, now=NOW + 3700) is False
+
+
+def test_history_newest_first(store: Store) -> None:
+    ids = [reserved_id(store.reserve(new(prompt=f"p{i}"), Limits())) for i in range(4)]
+    rows = store.history("telegram:1", limit=3)
+    assert [row.id for row in rows] == ids[::-1][:3]
+    assert [row.id for row in store.history("telegram:1", limit=3, offset=3)] == ids[:1]
+    assert store.history("telegram:9") == []
+
+
+def test_file_refs(store: Store) -> None:
+    generation_id = reserved_id(store.reserve(new(), Limits()))
+    store.add_file_refs(generation_id, "telegram", ["AgAC1"])
+    store.add_file_refs(generation_id, "discord", ["https://cdn/1.png"])
+    row = store.get(generation_id)
+    assert row is not None
+    assert row.file_refs == {"telegram": ["AgAC1"], "discord": ["https://cdn/1.png"]}
+
+
+def test_stats_figures(store: Store) -> None:
+    store.touch_user("telegram:1", "Alice", "en")
+    for _ in range(3):
+        succeed(store, reserved_id(store.reserve(new(), Limits(), now=NOW)))
+    succeed(store, reserved_id(store.reserve(new(user="telegram:2"), Limits(), now=NOW)))
+    failed = reserved_id(store.reserve(new(), Limits(), now=NOW))
+    store.settle_failure(failed, kind="prompt_refused")
+    busy = reserved_id(store.reserve(new(user="telegram:2"), Limits(), now=NOW))
+    store.settle_failure(busy, kind="busy")
+    interrupted = reserved_id(store.reserve(new(), Limits(), now=NOW))
+    store.settle_failure(interrupted, kind="interrupted", status="interrupted")
+    reserved_id(store.reserve(new(), Limits(), now=NOW))  # still pending
+    old = reserved_id(store.reserve(new(day="2025-02-01"), Limits(), now=NOW - 28 * 86400))
+    succeed(store, old)
+    figures = store.stats(since=NOW - 7 * 86400, today=DAY)
+    assert figures["today"] == 4 and figures["today_failed"] == 3
+    assert figures["week"] == 4 and figures["week_failed"] == 3
+    assert figures["failures"] == {"prompt_refused": 1, "busy": 1, "interrupted": 1}
+    assert figures["top_users"] == [("telegram:1", "Alice", 3), ("telegram:2", None, 1)]
+    assert figures["mean_relay_seconds"] == pytest.approx(2.5)
+    assert figures["users"] == 1
+
+
+def test_store_in_memory() -> None:
+    memory = Store(":memory:")
+    reserved_id(memory.reserve(new(), Limits()))
+    assert used(memory) == 1
+    memory.close()
+
+
+def test_unique_source_key_in_schema(store: Store) -> None:
+    store.reserve(new(source_key="k"), Limits())
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db.execute(
+            "INSERT INTO generations (source_key, user_key, chat_key, platform, day, status, "
+            "created_at) VALUES ('k', 'u', 'c', 'p', 'd', 'pending', 0)"
+        )

@@ -1,0 +1,421 @@
+"""The real python-telegram-bot Application against FakeTelegram (no mocks)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Update,
+)
+from telegram.error import BadRequest, Conflict, EndPointNotFound, InvalidToken, RetryAfter
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from tests.fakes.png import make_png
+from tests.fakes.telegram import FakeTelegram, parse_html, parse_markdown_v2, utf16_len
+
+TOKEN = "123:ABC"
+GROUP = -1001234
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(token=TOKEN, bot_username="drawbot_test_bot") as fake:
+        yield fake
+    assert fake.internal_errors == []
+
+
+def build_app(tg: FakeTelegram, rate_limiter: AIORateLimiter | None = None) -> Application:
+    """The Application as production builds it, pointed at the fake."""
+    builder = (
+        ApplicationBuilder()
+        .token(tg.token)
+        .base_url(f"{tg.base_url}/bot")
+        .base_file_url(f"{tg.base_url}/file/bot")
+        .concurrent_updates(True)
+    )
+    if rate_limiter is not None:
+        builder = builder.rate_limiter(rate_limiter)
+    return builder.build()
+
+
+@contextlib.asynccontextmanager
+async def polling(app: Application, poll_timeout: int = 10) -> AsyncIterator[Application]:
+    """Run ``app`` with long polling; stop it on exit."""
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=poll_timeout)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+@contextlib.asynccontextmanager
+async def bot_of(tg: FakeTelegram, **kwargs: object) -> AsyncIterator[Bot]:
+    """An initialized Application's bot, without polling."""
+    app = build_app(tg, **kwargs)  # type: ignore[arg-type]
+    async with app:
+        yield app.bot
+
+
+def polling_now(tg: FakeTelegram) -> bool:
+    """A getUpdates request is waiting in the fake."""
+    return any(c.status is None for c in tg.calls_of("getUpdates"))
+
+
+async def draw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(f"drawing: {' '.join(context.args or [])}")
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_message is not None and update.effective_message.text
+    await update.effective_message.reply_text(f"echo: {update.effective_message.text}")
+
+
+# ------------------------------------------------------------------------------ handlers
+
+
+async def test_commands_echo_edits_and_privacy_mode(tg: FakeTelegram) -> None:
+    app = build_app(tg)
+    app.add_handler(CommandHandler("draw", draw))
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, echo)
+    )
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, echo))
+    async with polling(app):
+        msg = tg.user_sends(text="/draw a cat", user_id=1)
+        assert msg["entities"] == [{"type": "bot_command", "offset": 0, "length": 5}]
+        sent = await tg.wait_for_sent(lambda m: m.chat_id == 1)
+        assert (sent.kind, sent.text, sent.reply_to_message_id) == ("text", "drawing: a cat", None)
+
+        tg.user_sends(text="hello", user_id=1)
+        await tg.wait_for_sent(lambda m: m.text == "echo: hello")
+        tg.user_edits(msg, text="edited")
+        await tg.wait_for_sent(lambda m: m.text == "echo: edited")
+
+        # Privacy mode: plain group chatter is invisible, a command to this bot is not.
+        tg.user_sends(text="just chatting", user_id=2, chat_id=GROUP, chat_type="supergroup")
+        cmd = tg.user_sends(
+            text="/draw@drawbot_test_bot a dog", user_id=2, chat_id=GROUP, chat_type="supergroup"
+        )
+        sent = await tg.wait_for_sent(lambda m: m.chat_id == GROUP)
+        assert sent.text == "drawing: a dog"
+        assert sent.reply_to_message_id == cmd["message_id"]  # PTB quotes in groups
+        assert sent.message["reply_to_message"]["text"] == "/draw@drawbot_test_bot a dog"
+    assert not [m for m in tg.sent if "chatting" in (m.text or "")]
+
+
+async def test_callback_click_answer_and_edit(tg: FakeTelegram) -> None:
+    async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Again", callback_data="again:1")]])
+        await update.effective_message.reply_text("done", reply_markup=keyboard)
+
+    async def again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer("working")
+        await query.edit_message_text("again!")
+
+    app = build_app(tg)
+    app.add_handler(CommandHandler("draw", offer))
+    app.add_handler(CallbackQueryHandler(again))
+    async with polling(app):
+        tg.user_sends(text="/draw")
+        sent = await tg.wait_for_sent()
+        assert sent.buttons() == [{"text": "Again", "callback_data": "again:1"}]
+        with pytest.raises(ValueError, match="no button"):
+            tg.user_clicks(sent, data="nope")
+        query_id = tg.user_clicks(sent, data="again:1")
+        edit = await tg.wait_for_edit()
+        assert edit.message["text"] == "again!" and "reply_markup" not in edit.message
+        assert tg.callback_answers[0]["callback_query_id"] == query_id
+
+        with pytest.raises(BadRequest, match="Message is not modified"):
+            await app.bot.edit_message_text("again!", chat_id=1, message_id=sent.message_id)
+        with pytest.raises(BadRequest, match="Query is too old"):
+            await app.bot.answer_callback_query(query_id)
+        too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="x" * 65)]])
+        with pytest.raises(BadRequest, match="Button_data_invalid"):
+            await app.bot.send_message(1, "hi", reply_markup=too_long)
+
+
+async def test_run_polling_in_a_thread_stops_from_a_handler(tg: FakeTelegram) -> None:
+    async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        context.application.stop_running()
+
+    app = build_app(tg)
+    app.add_handler(CommandHandler("draw", draw))
+    app.add_handler(CommandHandler("stop", stop))
+    tg.user_sends(text="/draw x")
+    tg.user_sends(text="/stop")
+    # run_polling owns an event loop; stop_signals=None because signals need the main thread.
+    await asyncio.wait_for(
+        asyncio.to_thread(app.run_polling, stop_signals=None, poll_interval=0), timeout=10
+    )
+    assert [m.text for m in tg.sent] == ["drawing: x"]
+    assert tg.pending_updates == []  # the final getUpdates confirmed both
+
+
+# ------------------------------------------------------------------------ strictness
+
+
+async def test_parse_errors_and_lengths(tg: FakeTelegram) -> None:
+    tg.add_chat(1)
+    async with bot_of(tg) as bot:
+        with pytest.raises(BadRequest) as err:
+            await bot.send_message(1, "<foo>x</foo>", parse_mode="HTML")
+        # PTB strips "Bad Request: " and lowercases the rest after the first letter.
+        assert (
+            str(err.value) == 'Can\'t parse entities: unsupported start tag "foo" at byte offset 0'
+        )
+        for bad in ("<b>open", "<b>x</i>", "a < b", "fish & chips", "</b>"):
+            with pytest.raises(BadRequest, match="Can't parse entities"):
+                await bot.send_message(1, bad, parse_mode="HTML")
+        ok = await bot.send_message(1, "<b>1 &lt; 2</b> &amp; &quot;x&quot; &#128512;", "HTML")
+        assert ok.text == '1 < 2 & "x" 😀'
+        assert ok.entities[0].type == "bold"
+        with pytest.raises(BadRequest, match=r"character '\.' is reserved"):
+            await bot.send_message(1, "version 1.5", parse_mode="MarkdownV2")
+        await bot.send_message(1, "version 1\\.5 *bold*", parse_mode="MarkdownV2")
+
+        png = make_png(8, 8)
+        with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+            await bot.send_photo(1, png, caption="😀" * 513)  # 513 chars, 1026 UTF-16 units
+        visible_1024 = "<b>" + "x" * 1024 + "</b>"
+        await bot.send_photo(1, png, caption=visible_1024, parse_mode="HTML")
+        with pytest.raises(BadRequest, match=r"^Message is too long$"):
+            await bot.send_message(1, "x" * 4097)
+        with pytest.raises(BadRequest, match="Message text is empty"):
+            await bot.send_message(1, "   ")
+
+        with pytest.raises(BadRequest, match="Message to be replied not found"):
+            await bot.send_message(1, "hi", reply_to_message_id=999)
+        sent = await bot.send_message(
+            1, "hi", reply_to_message_id=999, allow_sending_without_reply=True
+        )
+        assert sent.reply_to_message is None
+        with pytest.raises(BadRequest, match="Chat not found"):
+            await bot.send_message(42, "nobody here")
+
+
+async def test_unknown_token_and_method(tg: FakeTelegram) -> None:
+    wrong = ApplicationBuilder().token("999:WRONG").base_url(f"{tg.base_url}/bot").build()
+    with pytest.raises(InvalidToken):
+        await wrong.initialize()
+    async with bot_of(tg) as bot:
+        with pytest.raises(EndPointNotFound):
+            await bot.do_api_request("fooBarBaz")
+    assert [c.status for c in tg.calls_of("fooBarBaz")] == [404]
+
+
+def test_entity_parsers_directly() -> None:
+    text, entities = parse_html('<pre><code class="language-py">x = 1</code></pre>')
+    assert (text, entities) == (
+        "x = 1",
+        [{"type": "pre", "offset": 0, "length": 5, "language": "py"}],
+    )
+    text, entities = parse_markdown_v2("😀 _it_ [link](https://t.me/x\\))")
+    assert text == "😀 it link"
+    assert entities == [
+        {"type": "italic", "offset": 3, "length": 2},
+        {"type": "text_link", "offset": 6, "length": 4, "url": "https://t.me/x)"},
+    ]
+    assert utf16_len("😀a") == 3
+
+
+# ---------------------------------------------------------------------------- updates
+
+
+async def test_offset_confirms_and_redeliver(tg: FakeTelegram) -> None:
+    seen: list[int] = []
+
+    async def record(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        seen.append(update.update_id)
+
+    tg.user_sends(text="one")
+    tg.user_sends(text="two")
+    first = tg.pending_updates[0]["update_id"]
+    app = build_app(tg)
+    app.add_handler(MessageHandler(filters.ALL, record))
+    async with polling(app):
+        await tg.wait_delivered()
+        await tg.wait_until(lambda: len(seen) == 2, what="two updates")
+    assert tg.pending_updates == []  # stop() confirmed them with a last getUpdates
+
+    app = build_app(tg)
+    app.add_handler(MessageHandler(filters.ALL, record))
+    async with polling(app):
+        # The new poller asked and got nothing: a long poll is waiting, nothing was redelivered.
+        await tg.wait_until(lambda: polling_now(tg), 2, "a long poll")
+        assert len(seen) == 2
+        tg.redeliver(first)
+        await tg.wait_until(lambda: len(seen) == 3, what="the redelivered update")
+    assert seen.count(first) == 2
+
+
+async def test_get_updates_offset_semantics_and_conflict(tg: FakeTelegram) -> None:
+    async with bot_of(tg) as bot, bot_of(tg) as other:
+        tg.user_sends(text="hi")
+        update_id = tg.pending_updates[0]["update_id"]
+        assert [u.update_id for u in await bot.get_updates()] == [update_id]
+        assert [u.update_id for u in await bot.get_updates()] == [update_id]  # not confirmed
+        assert await bot.get_updates(offset=update_id + 1) == ()
+        assert tg.pending_updates == []
+
+        waiting = asyncio.create_task(bot.get_updates(timeout=5))
+        await tg.wait_until(lambda: polling_now(tg), 2, "a long poll")
+        assert await other.get_updates(timeout=0) == ()
+        with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+            await waiting
+
+
+async def test_long_poll_wakes_on_push_and_shutdown_is_fast(tg: FakeTelegram) -> None:
+    app = build_app(tg)
+    app.add_handler(CommandHandler("draw", draw))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=30)
+        await tg.wait_until(lambda: polling_now(tg), 2, "a long poll")
+        started = time.monotonic()
+        tg.user_sends(text="/draw fast")
+        await tg.wait_for_sent(timeout=2)
+        assert time.monotonic() - started < 1.0  # the long poll returned at once
+
+        started = time.monotonic()
+        await app.updater.stop()
+        await app.stop()
+    assert time.monotonic() - started < 2.0
+    assert {c.status for c in tg.calls_of("getUpdates")} <= {200, 499}
+
+
+# ---------------------------------------------------------------------------- flood
+
+
+async def test_flood_raises_retry_after(tg: FakeTelegram) -> None:
+    tg.add_chat(1)
+    tg.flood(method="sendMessage", times=1, retry_after=1)
+    async with bot_of(tg) as bot:
+        with pytest.raises(RetryAfter) as err:
+            await bot.send_message(1, "hi")
+        assert err.value._retry_after.total_seconds() == 1
+        await bot.send_message(1, "hi")  # only the next call was flooded
+    assert [c.status for c in tg.calls_of("sendMessage")] == [429, 200]
+
+
+async def test_rate_limiter_retries_after_flood(tg: FakeTelegram) -> None:
+    tg.add_chat(1)
+    tg.flood(method="sendPhoto", times=1, retry_after=1)
+    async with bot_of(tg, rate_limiter=AIORateLimiter(max_retries=1)) as bot:
+        started = time.monotonic()
+        await bot.send_photo(1, make_png(16, 16))
+    assert time.monotonic() - started >= 1.0
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [429, 200]
+    assert len(tg.sent) == 1
+
+
+# ---------------------------------------------------------------------------- media
+
+
+async def test_photo_upload_file_id_reuse_and_download(tg: FakeTelegram) -> None:
+    tg.add_chat(1)
+    png = make_png(640, 480)
+    async with bot_of(tg) as bot:
+        msg = await bot.send_photo(1, png, caption="a cat")
+        largest = msg.photo[-1]
+        assert (largest.width, largest.height) == (640, 480)
+        assert [p.width for p in msg.photo] == [90, 320, 640]
+
+        again = await bot.send_photo(1, largest.file_id)
+        assert again.photo[-1].file_unique_id == largest.file_unique_id
+        assert tg.sent[-1].files == [png]
+
+        file = await bot.get_file(largest.file_id)
+        assert file.file_path is not None and file.file_path.startswith(tg.base_url)
+        assert bytes(await file.download_as_bytearray()) == png
+
+        with pytest.raises(BadRequest, match="Wrong file identifier/http url specified"):
+            await bot.send_photo(1, "AgACAgIAAxkBAAIunknown")
+        with pytest.raises(BadRequest, match="Image_process_failed"):
+            await bot.send_photo(1, b"not an image")
+        doc = await bot.send_document(1, b"%PDF-1.4", filename="a.pdf")
+        assert doc.document is not None and doc.document.mime_type == "application/pdf"
+        with pytest.raises(BadRequest, match="Can't use file of type document as photo"):
+            await bot.send_photo(1, doc.document.file_id)
+
+
+async def test_media_group_with_attach(tg: FakeTelegram) -> None:
+    tg.add_chat(1)
+    first, second = make_png(32, 32, seed=1), make_png(32, 64, seed=2)
+    async with bot_of(tg) as bot:
+        messages = await bot.send_media_group(
+            1,
+            [
+                InputMediaPhoto(first, caption="<b>one</b>", parse_mode="HTML"),
+                InputMediaPhoto(second),
+            ],
+        )
+        assert len(messages) == 2
+        assert messages[0].media_group_id == messages[1].media_group_id is not None
+        assert messages[0].caption == "one" and messages[1].caption is None
+        with pytest.raises(BadRequest, match="2-10 items"):
+            await bot.send_media_group(1, [InputMediaPhoto(first)])
+    record = tg.sent[0]
+    assert record.kind == "media_group" and record.files == [first, second]
+    assert record.caption == "<b>one</b>" and record.visible_text == "one"
+    assert record.message_ids == [m.message_id for m in messages]
+    assert "attach://" in str(tg.calls_of("sendMediaGroup")[0].params["media"])
+
+
+# ---------------------------------------------------------------------- chats/commands
+
+
+async def test_admins_commands_and_chat_actions(tg: FakeTelegram) -> None:
+    tg.user_sends(text="hi", user_id=6, chat_id=GROUP, chat_type="supergroup")
+    tg.set_admins(GROUP, {5}, owner=7)
+    tg.add_chat(1)
+    async with bot_of(tg) as bot:
+        assert (await bot.get_chat_member(GROUP, 7)).status == "creator"
+        assert (await bot.get_chat_member(GROUP, 6)).status == "member"
+        tg.user_sends(text="/draw", user_id=5, chat_id=GROUP, chat_type="supergroup")
+        assert (await bot.get_chat_member(GROUP, 5)).status == "administrator"
+        assert (await bot.get_chat(GROUP)).type == "supergroup"
+
+        await bot.set_my_commands([BotCommand("draw", "Draw a picture")])
+        await bot.set_my_commands(
+            [BotCommand("draw", "Нарисовать")], scope=BotCommandScopeChat(GROUP), language_code="ru"
+        )
+        with pytest.raises(BadRequest, match="Bot_command_invalid"):
+            await bot.set_my_commands([BotCommand("Draw", "uppercase is refused")])
+        assert [c.command for c in await bot.get_my_commands()] == ["draw"]
+        assert tg.commands[(f"chat:{GROUP}", "ru")][0]["description"] == "Нарисовать"
+        await bot.delete_my_commands()
+        assert tg.commands_for() is None
+
+        await bot.send_chat_action(1, "upload_photo")
+        with pytest.raises(BadRequest, match="Wrong parameter action"):
+            await bot.send_chat_action(1, "drawing")
+    assert tg.chat_actions == [(1, "upload_photo")]
