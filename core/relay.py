@@ -238,14 +238,8 @@ class RelayClient:
             raise RelayUnreachable(f"timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
             raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
-        try:
-            body = _parse_body(response)
-        except RelayError as error:
-            # Some relays echo the key they rejected; it must not reach logs or users.
-            if self._key and self._key in error.detail:
-                error.detail = error.detail.replace(self._key, "***")
-                error.args = (error.detail,)
-            raise
+        # Some relays echo the key they rejected: it is cut out before anything else.
+        body = _parse_body(response, self._key)
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         request_id = body.get("request_id") or (data or {}).get("request_id")
         images = await self._images(data or {}, request_id)
@@ -290,7 +284,7 @@ class RelayClient:
             raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
         if sub.status_code in (404, 405) or usage.status_code in (404, 405):
             return None
-        sub_body, usage_body = _parse_body(sub), _parse_body(usage)
+        sub_body, usage_body = _parse_body(sub, self._key), _parse_body(usage, self._key)
         total = sub_body.get("hard_limit_usd") or sub_body.get("system_hard_limit_usd")
         used_cents = usage_body.get("total_usage")
         if not isinstance(total, int | float) or not isinstance(used_cents, int | float):
@@ -315,7 +309,13 @@ def _fast_transport(limits: httpx.Limits, proxy: str | None) -> httpx.AsyncBaseT
     return AiohttpTransport(limits=limits, proxy=httpx.Proxy(proxy) if proxy else None)
 
 
-def _parse_body(response: httpx.Response) -> dict[str, Any]:
+def _message(raw: object, secret: str) -> str:
+    """A relay's error message, without our key, short enough for a log line."""
+    text = str(raw or "")
+    return (text.replace(secret, "***") if secret else text)[:200]
+
+
+def _parse_body(response: httpx.Response, secret: str = "") -> dict[str, Any]:
     """Turn any relay answer into its JSON body, or raise the matching RelayError."""
     status = response.status_code
     retry_after = _retry_after(response)
@@ -331,12 +331,12 @@ def _parse_body(response: httpx.Response) -> dict[str, Any]:
             raise RelayBusy(f"rate limited ({kind})", status=status, retry_after=retry_after)
         raise RelayInternal(f"the relay gave {kind}", status=status)
     if isinstance(body.get("error"), dict | str):
-        raise _openai_error(body["error"], status, retry_after)
+        raise _openai_error(body["error"], status, retry_after, secret)
     code = body.get("code", body.get("status"))
     request_id = body.get("request_id")
     if code == SUCCESS or (code is None and status == 200 and "data" in body):
         return body
-    message = str(body.get("message") or "")[:200]
+    message = _message(body.get("message"), secret)
     if isinstance(code, int) and code in VOLC_CODES:
         raise VOLC_CODES[code](message, code=code, status=status, request_id=request_id)
     if status == 429:
@@ -347,11 +347,11 @@ def _parse_body(response: httpx.Response) -> dict[str, Any]:
 
 
 def _openai_error(
-    error: dict[str, Any] | str, status: int, retry_after: float | None
+    error: dict[str, Any] | str, status: int, retry_after: float | None, secret: str
 ) -> RelayError:
     if isinstance(error, str):
         error = {"message": error}
-    message = str(error.get("message") or "")[:200]
+    message = _message(error.get("message"), secret)
     code = error.get("code") or error.get("type")
     text = f"{message} {code}".lower()
     if status == 401:

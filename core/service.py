@@ -166,11 +166,12 @@ class DrawService:
             return await self._repeat(reservation.generation, lang)
         generation_id = reservation.generation_id
         log.info(
-            "draw %s reserved generation=%d user=%s chat=%s size=%s seed=%s",
+            "draw %s reserved generation=%d user=%s chat=%s source=%s size=%s seed=%s",
             draw_id,
             generation_id,
             requester.key,
             place.key,
+            source_key,
             params.size,
             params.seed,
         )

@@ -468,14 +468,17 @@ class Store:
         one = self._scalar
         return {
             "today": one(
-                "SELECT COUNT(*) FROM generations WHERE day = ? AND status = 'succeeded'", [today]
+                """SELECT COALESCE(SUM(images), 0) FROM generations
+                WHERE day = ? AND status = 'succeeded'""",
+                [today],
             ),
             "today_failed": one(
                 f"SELECT COUNT(*) FROM generations WHERE day = ? AND {_FAILED}",
                 [today],
             ),
             "week": one(
-                "SELECT COUNT(*) FROM generations WHERE created_at >= ? AND status = 'succeeded'",
+                """SELECT COALESCE(SUM(images), 0) FROM generations
+                WHERE created_at >= ? AND status = 'succeeded'""",
                 [since],
             ),
             "week_failed": one(
