@@ -8,6 +8,7 @@ peak memory with 100 draws of 768x768 in flight, and SQLite reserve+settle per s
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import resource
 import statistics
@@ -28,9 +29,16 @@ from core.store import Limits, NewGeneration, Reserved, Store
 RELAY_LATENCY = 1.0
 
 
+class RelayProcess:
+    """The fake relay in a child process: its URL, and afterwards its own time per prompt."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.own_seconds: dict[str, float] = {}
+
+
 @asynccontextmanager
-async def relay_process(latency: float) -> AsyncIterator[str]:
-    """The fake relay in a child process; yields its base URL."""
+async def relay_process(latency: float) -> AsyncIterator[RelayProcess]:
     child = subprocess.Popen(  # noqa: ASYNC220 - once, before anything is measured
         [sys.executable, "-m", "bench.relay_process", str(latency)],
         stdin=subprocess.PIPE,
@@ -38,11 +46,12 @@ async def relay_process(latency: float) -> AsyncIterator[str]:
         text=True,
     )
     assert child.stdout is not None and child.stdin is not None
-    base_url = child.stdout.readline().strip()
+    relay = RelayProcess(child.stdout.readline().strip())
     try:
-        yield base_url
+        yield relay
     finally:
         child.stdin.close()
+        relay.own_seconds = json.loads(child.stdout.readline() or "{}")
         child.wait(timeout=10)
 
 
@@ -61,22 +70,25 @@ def settings_for(base_url: str, folder: Path, cap: int) -> Settings:
     )
 
 
-async def draw_many(core: Core, users: int, size: int = 512) -> tuple[float, list[float]]:
-    """`users` users draw at once; returns the makespan and each draw's time."""
+async def draw_many(
+    core: Core, users: int, label: str, size: int = 512
+) -> tuple[float, dict[str, float]]:
+    """`users` users draw at once; returns the makespan and each draw's time by prompt."""
 
-    async def one(index: int) -> float:
+    async def one(index: int) -> tuple[str, float]:
+        prompt = f"{label} {index}"
         started = time.perf_counter()
         outcome = await core.service.draw(
             Requester("bench", str(index)),
             Place("bench", str(index)),
-            DrawParams(prompt=f"benchmark {index}", width=size, height=size, seed=7),
+            DrawParams(prompt=prompt, width=size, height=size, seed=7),
         )
         assert isinstance(outcome, Delivered), outcome
-        return time.perf_counter() - started
+        return prompt, time.perf_counter() - started
 
     started = time.perf_counter()
-    times = await asyncio.gather(*(one(i) for i in range(users)))
-    return time.perf_counter() - started, list(times)
+    times = dict(await asyncio.gather(*(one(i) for i in range(users))))
+    return time.perf_counter() - started, times
 
 
 def p95(values: list[float]) -> float:
@@ -85,23 +97,25 @@ def p95(values: list[float]) -> float:
 
 async def bench_service(folder: Path) -> dict[str, float]:
     results: dict[str, float] = {}
-    async with relay_process(RELAY_LATENCY) as base_url:
-        async with Core.open(settings_for(base_url, folder, cap=100), ["bench"]) as core:
-            await draw_many(core, 1)  # warm up connections
-            one, _ = await draw_many(core, 1)
+    rounds: dict[int, dict[str, float]] = {}
+    async with relay_process(RELAY_LATENCY) as relay:
+        async with Core.open(settings_for(relay.base_url, folder, cap=100), ["bench"]) as core:
+            await draw_many(core, 1, "warm-up")  # open connections, fill caches
+            one, _ = await draw_many(core, 1, "single")
             results["one_draw_s"] = one
             for users in (1, 10, 100):
-                makespan, times = await draw_many(core, users)
-                added = [(t - RELAY_LATENCY) * 1000 for t in times]
-                results[f"added_ms_p50_{users}"] = statistics.median(added)
-                results[f"added_ms_p95_{users}"] = p95(added)
+                makespan, rounds[users] = await draw_many(core, users, f"round-{users}")
                 results[f"makespan_s_{users}"] = makespan
             results["makespan_ratio_100"] = results["makespan_s_100"] / one
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            await draw_many(core, 100, size=768)
+            await draw_many(core, 100, "memory", size=768)
             after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             results["peak_rss_mb_100x768"] = after
             results["rss_growth_mb_100x768"] = after - before
+    for users, times in rounds.items():
+        added = [(t - relay.own_seconds[prompt]) * 1000 for prompt, t in times.items()]
+        results[f"added_ms_p50_{users}"] = statistics.median(added)
+        results[f"added_ms_p95_{users}"] = p95(added)
     return results
 
 
