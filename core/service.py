@@ -157,9 +157,17 @@ class DrawService:
         draw_id = uuid.uuid4().hex[:8]
         if params.seed is None:
             params = params.with_seed(random.randint(0, SEED_MAX))
-        reservation, watermark = await self.db(
-            self._reserve, requester, place, params, source_key, parent_id
+        reserving = asyncio.ensure_future(
+            self.db(self._reserve, requester, place, params, source_key, parent_id)
         )
+        try:
+            reservation, watermark = await asyncio.shield(reserving)
+        except asyncio.CancelledError:
+            # Interrupted by shutdown while reserving: release the reservation it may hold.
+            reservation, _ = await reserving
+            if isinstance(reservation, Reserved):
+                await self._settle_failure(reservation.generation_id, "interrupted", None, draw_id)
+            return Refused("interrupted", messages.text("interrupted", lang))
         if isinstance(reservation, Denied):
             return self._refusal(reservation, lang)
         if isinstance(reservation, AlreadyHandled):
@@ -197,16 +205,22 @@ class DrawService:
             {"width": i.width, "height": i.height, "bytes": len(i.data), "mime": i.mime}
             for i in result.images
         ]
-        generation = await self.db(
-            self.db.store.settle_success,
-            generation_id,
-            images=meta,
-            paths=paths,
-            request_id=result.request_id,
-            relay_seconds=result.seconds,
-            attempts=result.attempts,
-            rephrased=result.rephrased,
+        settling = asyncio.ensure_future(
+            self.db(
+                self.db.store.settle_success,
+                generation_id,
+                images=meta,
+                paths=paths,
+                request_id=result.request_id,
+                relay_seconds=result.seconds,
+                attempts=result.attempts,
+                rephrased=result.rephrased,
+            )
         )
+        try:
+            generation = await asyncio.shield(settling)
+        except asyncio.CancelledError:
+            generation = await settling  # the image exists: finish recording and deliver it
         assert generation is not None
         log.info(
             "draw %s succeeded generation=%d relay_request_id=%s relay=%.2fs",
