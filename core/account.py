@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -22,19 +23,36 @@ from core.store import Generation
 CAPTION_PROMPT_LIMIT = 900
 
 
-def caption(generation: Generation, lang: str, prompt_limit: int = CAPTION_PROMPT_LIMIT) -> str:
-    """Prompt (cut to `prompt_limit` characters, before any escaping), size, seed and id."""
+def caption(
+    generation: Generation,
+    lang: str,
+    prompt_limit: int = CAPTION_PROMPT_LIMIT,
+    *,
+    limit: int | None = None,
+    measure: Callable[[str], int] = len,
+) -> str:
+    """Prompt, size, seed and id; the prompt is cut (before any escaping) to `prompt_limit`
+    characters and, with `limit`, until the whole caption fits it as `measure` counts."""
+
+    def render(prompt: str) -> str:
+        return messages.text(
+            "caption",
+            lang,
+            prompt=prompt,
+            size=generation.size,
+            seed=generation.seed,
+            id=generation.id,
+        )
+
     prompt = generation.prompt
-    if len(prompt) > prompt_limit:
-        prompt = prompt[: prompt_limit - 1].rstrip() + "…"
-    return messages.text(
-        "caption",
-        lang,
-        prompt=prompt,
-        size=f"{generation.width}x{generation.height}",
-        seed=generation.seed,
-        id=generation.id,
-    )
+    while True:
+        if len(prompt) > prompt_limit:
+            prompt = prompt[: max(0, prompt_limit - 1)].rstrip() + "…"
+        text = render(prompt)
+        over = 0 if limit is None else measure(text) - limit
+        if over <= 0 or prompt_limit <= 1:
+            return text
+        prompt_limit = max(1, min(prompt_limit, len(prompt)) - over)
 
 
 def resize_choice(generation: Generation) -> tuple[int, int]:

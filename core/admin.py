@@ -62,6 +62,8 @@ class Admin:
 
     async def _run(self, command: str, args: list[str], ctx: AdminContext, lang: str) -> str:
         if command in ("ban", "unban"):
+            if ctx.target_user_id and not (args and _looks_like_user(args[0])):
+                args = [ctx.target_user_id, *args]  # `/ban <reason>` as a reply to them
             user = self._user(args[:1], ctx)
             reason = " ".join(args[1:]) or None
             await self.ban(user, command == "ban", reason)
@@ -148,6 +150,12 @@ class Admin:
         return messages.text(
             "balance", lang, remaining=found.remaining, total=found.total, used=found.used
         )
+
+
+def _looks_like_user(word: str) -> bool:
+    """12345, telegram:12345, discord:12345, @12345 or a Discord mention <@12345>."""
+    word = word.lstrip("@<!").rstrip(">")
+    return word.isdigit() or word.startswith(("telegram:", "discord:", "console:"))
 
 
 def _limit_value(raw: str) -> int | None:

@@ -1,0 +1,171 @@
+"""Buttons, restarts and redeliveries: state lives in SQLite, never only in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from core.config import Settings
+from core.runtime import Core
+from core.service import Place, Requester
+from tests.bots.conftest import open_core, running, until
+from tests.fakes.relay import FakeRelay
+from tests.fakes.telegram import FakeTelegram
+
+GROUP = -1001234
+
+
+async def test_again_resize_and_original_buttons(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends(text="/draw a cat --seed 7", user_id=1)
+    first = await tg.wait_for_sent(lambda m: m.kind == "photo")
+
+    tg.user_clicks(first, "g:again:1")
+    again = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
+    assert relay.calls[1].body["seed"] != 7
+    assert again.visible_text is not None and "#2" in again.visible_text
+    assert len(tg.callback_answers) == 1
+
+    tg.user_clicks(first, "g:size:1")
+    resized = await tg.wait_for_sent(lambda m: m.kind == "photo", since=2)
+    body = relay.calls[2].body
+    assert (body["width"], body["height"], body["seed"]) == (768, 512, 7)
+    assert resized.visible_text is not None and "768x512 · seed 7 · #3" in resized.visible_text
+
+    tg.user_clicks(first, "g:orig:1")
+    original = await tg.wait_for_sent(lambda m: m.kind == "document")
+    assert original.files == first.files
+    assert original.message["document"]["file_name"] == "drawbot-1-1.png"
+    assert len(relay.calls) == 3
+    generation = await tg_bot.db(tg_bot.db.store.get, 2)
+    assert generation is not None and generation.parent_id == 1
+
+
+async def test_a_button_in_a_group_draws_for_whoever_clicks(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends(text="/draw a cat", user_id=2, chat_id=GROUP, chat_type="supergroup")
+    first = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    tg.user_clicks(first, "g:again:1", user_id=3)
+    again = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
+    assert again.reply_to_message_id == first.message_id
+    generation = await tg_bot.db(tg_bot.db.store.get, 2)
+    assert generation is not None and generation.user_key == "telegram:3"
+
+
+async def test_a_forged_or_unknown_callback_is_answered_and_ignored(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.push_update(
+        {
+            "callback_query": {
+                "id": "99",
+                "from": {"id": 1, "is_bot": False, "first_name": "A"},
+                "chat_instance": "1",
+                "data": "g:again:999",
+                "message": {"message_id": 5, "date": 0, "chat": {"id": 1, "type": "private"}},
+            }
+        }
+    )
+    tg.add_chat(1)
+    sent = await tg.wait_for_sent()
+    assert sent.text == "Drawing #999 was not found (or is not yours)."
+    assert relay.calls == []
+
+
+async def test_button_works_after_a_restart(
+    tg: FakeTelegram, relay: FakeRelay, tg_settings: Settings
+) -> None:
+    async with open_core(tg_settings) as core, running(core, tg):
+        tg.user_sends(text="/draw a cat --seed 7", user_id=1)
+        first = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    async with open_core(tg_settings) as core, running(core, tg):
+        tg.user_clicks(first, "g:size:1")
+        again = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
+    body = relay.calls[1].body
+    assert (body["width"], body["height"], body["seed"]) == (768, 512, 7)
+    assert again.visible_text is not None and "#2" in again.visible_text
+
+
+async def test_redelivered_update_after_restart_is_not_charged_twice(
+    tg: FakeTelegram, relay: FakeRelay, tg_settings: Settings
+) -> None:
+    async with open_core(tg_settings) as core, running(core, tg):
+        tg.user_sends(text="/draw a cat", user_id=1)
+        update_id = tg.pending_updates[-1]["update_id"]
+        first = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    async with open_core(tg_settings) as core, running(core, tg):
+        tg.redeliver(update_id)
+        again = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
+        history = await core.db(core.db.store.history, "telegram:1", 10)
+        quota = await core.account.quota(Requester("telegram", "1"), Place("telegram", "1"))
+    assert len(relay.calls) == 1
+    assert len(history) == 1 and history[0].status == "succeeded"
+    assert "received 1 of 20" in quota
+    # Resent by Telegram's file id, not uploaded again.
+    assert tg.calls_of("sendPhoto")[-1].params["photo"] == first.message["photo"][-1]["file_id"]
+    assert again.files == first.files
+
+
+async def test_edited_command_does_not_draw_again(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    message = tg.user_sends(text="/draw a cat", user_id=1)
+    await tg.wait_for_sent(lambda m: m.kind == "photo")
+    tg.user_edits(message, "/draw a dog")
+    tg.user_sends(text="/quota", user_id=1)
+    await tg.wait_for_sent(lambda m: m.kind == "text")
+    assert len(relay.calls) == 1
+    assert [m.kind for m in tg.sent] == ["photo", "text"]
+
+
+async def test_redelivery_while_drawing_gets_no_second_reply(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    relay.latency = 0.5
+    tg.user_sends(text="/draw a cat", user_id=1)
+    update_id = tg.pending_updates[-1]["update_id"]
+    await until(lambda: relay.calls, what="the relay call")
+    tg.redeliver(update_id)
+    await tg.wait_delivered()
+    await tg.wait_for_sent(lambda m: m.kind == "photo")
+    await asyncio.sleep(0.2)
+    assert [m.kind for m in tg.sent] == ["photo"]
+    assert len(relay.calls) == 1
+
+
+async def test_stale_file_id_falls_back_to_uploading(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends(text="/draw a cat", user_id=1)
+    update_id = tg.pending_updates[-1]["update_id"]
+    first = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    for _ in range(100):  # the adapter stores the file id just after sending
+        generation = await tg_bot.db(tg_bot.db.store.get, 1)
+        if generation is not None and generation.file_refs:
+            break
+        await asyncio.sleep(0.01)
+    await tg_bot.db(tg_bot.db.store.add_file_refs, 1, "telegram", ["AgACAgIAAxkBAAIgone"])
+    tg.redeliver(update_id)
+    again = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
+    assert again.files == first.files
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [200, 400, 200]
+    assert len(relay.calls) == 1
+
+
+async def test_a_user_who_blocked_the_bot_breaks_nothing(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    relay.latency = 0.3
+    tg.user_sends(text="/draw a cat", user_id=1)
+    await until(lambda: relay.calls, what="the relay call")
+    tg.block_bot(1)
+    await tg.wait_for_call("sendPhoto")
+    await tg.wait_for_call("sendMessage")
+    assert tg.sent == []
+    generation = await tg_bot.db(tg_bot.db.store.get, 1)
+    assert generation is not None and generation.status == "succeeded"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -1,0 +1,311 @@
+"""/draw through the real PTB Application, FakeTelegram and FakeRelay: replies and refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from telegram import Bot
+
+from bots.telegram_send import photo_caption
+from core.runtime import Core
+from core.store import Generation
+from tests.bots.conftest import TG_TOKEN, until
+from tests.fakes.png import make_png
+from tests.fakes.relay import FakeRelay, Reply
+from tests.fakes.telegram import FakeTelegram, SentMessage
+
+GROUP = -1001234
+
+
+def photos(tg: FakeTelegram) -> list[SentMessage]:
+    return [m for m in tg.sent if m.kind == "photo"]
+
+
+async def stored(core: Core, generation_id: int, check: Callable[[Generation], bool]) -> Generation:
+    """The generation once `check` holds (the adapter writes file ids just after sending)."""
+    for _ in range(200):
+        generation = await core.db(core.db.store.get, generation_id)
+        if generation is not None and check(generation):
+            return generation
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"generation {generation_id}: {generation}")
+
+
+def relay_calls(relay: FakeRelay) -> int:
+    return len([c for c in relay.calls if c.error is None])
+
+
+async def test_private_draw_sends_photo_caption_and_buttons(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends(text="/draw a red fox in the snow --size 768x512 --seed 42", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert sent.chat_id == 1 and sent.reply_to_message_id is None
+    assert sent.parse_mode is None
+    assert sent.visible_text is not None
+    assert sent.visible_text.startswith("a red fox in the snow\n768x512 · seed 42 · #1")
+    assert [b["callback_data"] for b in sent.buttons()] == ["g:again:1", "g:size:1", "g:orig:1"]
+    assert [b["text"] for b in sent.buttons()][1] == "↔ Same seed, 512x768"
+    assert (1, "upload_photo") in tg.chat_actions
+    body = relay.calls[0].body
+    assert (body["width"], body["height"], body["seed"]) == (768, 512, 42)
+    generation = await stored(tg_bot, 1, lambda g: bool(g.file_refs))
+    assert generation.status == "succeeded"
+    assert generation.file_refs == {"telegram": [sent.message["photo"][-1]["file_id"]]}
+
+
+async def test_group_draw_addressed_to_us_and_not_to_another_bot(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends(text="/draw@other_bot a dog", user_id=2, chat_id=GROUP, chat_type="supergroup")
+    command = tg.user_sends(
+        text="/draw@drawbot_test_bot a cat", user_id=2, chat_id=GROUP, chat_type="supergroup"
+    )
+    sent = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert sent.chat_id == GROUP and sent.reply_to_message_id == command["message_id"]
+    await asyncio.sleep(0.2)
+    assert [c.body["prompt"] for c in relay.calls] == ["a cat"]
+    assert len(tg.sent) == 1
+
+
+async def test_reply_to_a_message_gives_the_prompt(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    original = tg.user_sends(
+        text="a lighthouse at dusk", user_id=3, chat_id=GROUP, chat_type="supergroup"
+    )
+    tg.user_sends(
+        text="/draw --size 512x768",
+        user_id=4,
+        chat_id=GROUP,
+        chat_type="supergroup",
+        reply_to=original,
+    )
+    await tg.wait_for_sent(lambda m: m.kind == "photo")
+    body = relay.calls[0].body
+    assert (body["prompt"], body["width"], body["height"]) == ("a lighthouse at dusk", 512, 768)
+
+
+async def test_deleted_command_message_still_gets_the_photo(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    relay.script(Reply.ok(delay=0.4))
+    command = tg.user_sends(text="/draw a cat", user_id=2, chat_id=GROUP, chat_type="supergroup")
+    await until(lambda: relay.calls, what="the relay call")
+    tg.delete_message(GROUP, command["message_id"])
+    sent = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert sent.reply_to_message_id == command["message_id"]
+    assert "reply_to_message" not in sent.message
+
+
+async def test_long_prompt_with_markup_characters_fits_the_caption(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    prompt = ("<b>fish&chips_*x*</b> " * 40)[:800].strip()
+    tg.user_sends(text=f"/draw {prompt}", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert sent.visible_text is not None
+    assert sent.visible_text.startswith(prompt[:100])
+    assert "\n512x512 · seed" in sent.visible_text
+
+
+async def test_flood_on_send_photo_is_retried(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.flood(method="sendPhoto", times=1, retry_after=1)
+    tg.user_sends(text="/draw a cat", user_id=1)
+    await tg.wait_for_sent(lambda m: m.kind == "photo", timeout=5)
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [429, 200]
+
+
+async def test_several_images_go_as_an_album_with_buttons_after(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    relay.script(Reply.ok(images=2))
+    tg.user_sends(text="/draw two cats", user_id=1)
+    album = await tg.wait_for_sent(lambda m: m.kind == "media_group")
+    follow = await tg.wait_for_sent(lambda m: m.kind == "text")
+    assert len(album.files) == 2 and album.visible_text is not None
+    assert album.visible_text.startswith("two cats\n")
+    assert [b["callback_data"] for b in follow.buttons()] == ["g:again:1", "g:size:1", "g:orig:1"]
+    generation = await stored(tg_bot, 1, lambda g: bool(g.file_refs))
+    assert len(generation.file_refs["telegram"]) == 2
+
+
+async def test_an_image_over_the_photo_limit_goes_as_a_document(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    relay.script(Reply.ok(image_bytes=11 * 1024 * 1024))
+    tg.user_sends(text="/draw a huge cat", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "document", timeout=10)
+    assert len(sent.files[0]) == 11 * 1024 * 1024
+    assert sent.message["document"]["file_name"] == "drawbot-1-1.png"
+    assert sent.buttons()[0]["callback_data"] == "g:again:1"
+
+
+# ------------------------------------------------------------------------------ refusals
+
+
+@pytest.mark.parametrize(
+    ("replies", "expected"),
+    [
+        ([Reply.volc_error(50412)], "The model refused this prompt"),
+        ([Reply.volc_error(50429)] * 4, "The image service is busy"),
+        ([Reply.drop()] * 4, "did not answer in time"),
+        ([Reply.html(502)] * 4, "internal error"),
+    ],
+    ids=["moderation", "busy", "down", "proxy-502"],
+)
+async def test_relay_failures_become_sentences_and_refund(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core, replies: list[Reply], expected: str
+) -> None:
+    relay.script(*replies)
+    tg.user_sends(text="/draw a cat", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "text")
+    assert expected in (sent.text or "")
+    assert "no quota was used" in (sent.text or "")
+    generation = await tg_bot.db(tg_bot.db.store.get, 1)
+    assert generation is not None and generation.status == "failed"
+
+
+async def test_relay_timeout(tg: FakeTelegram, relay: FakeRelay, tg_bot: Core) -> None:
+    tg_bot.relay._deadline = 0.5
+    relay.script(Reply.hang(3))
+    tg.user_sends(text="/draw a cat", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "text")
+    assert "did not answer in time" in (sent.text or "")
+
+
+@pytest.mark.env(ADMIN_IDS="telegram:900,discord:5")
+async def test_bad_key_tells_the_user_and_dms_the_admin_once(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.add_chat(900)
+    relay.script(Reply.openai_error(401), Reply.openai_error(401))
+    tg.user_sends(text="/draw a cat", user_id=1)
+    tg.user_sends(text="/draw a dog", user_id=2)
+    await tg.wait_until(
+        lambda: len([m for m in tg.sent if m.chat_id in (1, 2)]) == 2, what="two replies"
+    )
+    for chat in (1, 2):
+        text = next(m.text for m in tg.sent if m.chat_id == chat)
+        assert "misconfigured" in (text or "")
+    alerts = [m for m in tg.sent if m.chat_id == 900]
+    assert len(alerts) == 1 and "YUNAPI_API_KEY" in (alerts[0].text or "")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ("a cat --size 9999x1", "width and height must each be 256–768"),
+        ("", "Tell me what to draw.\n\nUsage: /draw <prompt>"),
+        ("a cat --sise 768x512", "Did you mean --size?"),
+    ],
+)
+async def test_bad_input_answers_with_usage(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core, args: str, expected: str
+) -> None:
+    tg.user_sends(text=f"/draw {args}".strip(), user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "text")
+    assert expected in (sent.text or "")
+    assert relay.calls == []
+
+
+@pytest.mark.env(DAILY_LIMIT="1")
+async def test_quota_exhausted_says_when_it_resets(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends(text="/draw a cat", user_id=1)
+    await tg.wait_for_sent(lambda m: m.kind == "photo")
+    tg.user_sends(text="/draw a dog", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "text")
+    assert sent.text == ("You have used all 1 images for today. Your quota resets at 00:00 (UTC).")
+    assert relay_calls(relay) == 1
+
+
+async def test_chinese_language_code_gets_chinese(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    relay.script(Reply.volc_error(50412))
+    tg.user_sends(text="/draw 一只猫", user_id=1, language_code="zh-hans")
+    sent = await tg.wait_for_sent(lambda m: m.kind == "text")
+    assert sent.text == "提示词未通过内容审核,请修改后重试,本次不扣额度。"
+    tg.user_sends(text="/draw --size 1x1 猫", user_id=1, language_code="zh-hans")
+    sent = await tg.wait_for_sent(lambda m: m.kind == "text", since=1)
+    assert "宽和高都须在 256–768 之间" in (sent.text or "")
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+@pytest.mark.env(MAX_CONCURRENT_DRAWS="5")
+async def test_ten_users_at_once_wait_about_one_draw_each(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    relay.latency = 1.0
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for user in range(1, 11):
+        tg.user_sends(text=f"/draw cat number {user}", user_id=user)
+    await tg.wait_until(lambda: len(photos(tg)) == 10, 9.0, "ten photos")
+    makespan = loop.time() - started
+    print(f"\nconcurrency: 10 draws, relay latency 1.0 s, cap 5: makespan {makespan:.2f} s")
+    assert makespan < 5.0
+    assert relay.max_concurrency_seen == 5  # the core's cap holds
+    assert {m.chat_id for m in photos(tg)} == set(range(1, 11))
+
+
+@pytest.mark.env(DAILY_LIMIT="2")
+async def test_quota_race_six_concurrent_draws_of_one_user(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    relay.latency = 0.3
+    for n in range(6):
+        tg.user_sends(text=f"/draw cat {n}", user_id=1)
+    await tg.wait_until(lambda: len(tg.sent) == 6, 5.0, "six replies")
+    texts = [m.text for m in tg.sent if m.kind == "text"]
+    assert len(photos(tg)) == 2
+    assert texts == ["You have used all 2 images for today. Your quota resets at 00:00 (UTC)."] * 4
+    store = tg_bot.db.store
+    rows = await tg_bot.db(store.history, "telegram:1", 100)
+    assert sorted(r.status for r in rows) == ["succeeded", "succeeded"]
+    assert relay_calls(relay) == 2
+
+
+def generation_with(prompt: str) -> Generation:
+    row = {
+        **dict.fromkeys(Generation.__dataclass_fields__),
+        "id": 12345,
+        "user_key": "telegram:1",
+        "chat_key": "telegram:1",
+        "platform": "telegram",
+        "day": "2026-01-01",
+        "status": "succeeded",
+        "prompt": prompt,
+        "width": 768,
+        "height": 512,
+        "seed": 2147483647,
+        "steps": 25,
+        "scale": 3.5,
+        "created_at": 0.0,
+    }
+    return Generation.from_row(row)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [("<b>&amp; fish_and*chips* " * 100)[:2000], "😀" * 2000, "</i>&" * 400],
+    ids=["markup-2000", "emoji-2000", "tags"],
+)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_caption_of_any_prompt_is_accepted_by_the_strict_fake(
+    tg: FakeTelegram, prompt: str, lang: str
+) -> None:
+    caption = photo_caption(generation_with(prompt), lang)
+    assert caption.endswith("· #12345")
+    tg.add_chat(1)
+    async with Bot(TG_TOKEN, base_url=f"{tg.base_url}/bot") as bot:
+        sent = await bot.send_photo(1, make_png(8, 8), caption=caption)
+    assert sent.caption == caption
