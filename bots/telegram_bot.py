@@ -14,6 +14,7 @@ import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
+import httpx
 from aiohttp import web as aioweb
 from telegram import BotCommand, CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
@@ -26,6 +27,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bots.telegram_send import ChatActions, RateLimiter, Sender, Target
 from bots.web import WebServer
@@ -35,6 +37,7 @@ from core.admin import ADMIN_COMMANDS, AdminContext
 from core.chat import TEXT_COMMANDS, text_reply
 from core.command import UsageError, parse_draw, split_command
 from core.config import Settings
+from core.http import fast_transport
 from core.params import DrawParams
 from core.runtime import Core
 from core.service import Place, Requester
@@ -256,6 +259,18 @@ class Handlers:
                 log.warning("could not alert admin %s (%s): %s", key, kind, error)
 
 
+def http_request(proxy: str | None, pool: int) -> HTTPXRequest:
+    """PTB's request class on aiohttp's pool (see core.http), through HTTPS_PROXY if set."""
+    limits = httpx.Limits(max_connections=pool)
+    transport = fast_transport(limits, proxy)
+    return HTTPXRequest(
+        connection_pool_size=pool,
+        pool_timeout=10.0,
+        proxy=None if transport else proxy,
+        httpx_kwargs={"transport": transport} if transport else None,
+    )
+
+
 def build_application(core: Core) -> tuple[Application, Handlers]:  # type: ignore[type-arg]
     """The Application with every handler, as `run` uses it (tests build it the same way)."""
     settings = core.settings
@@ -266,14 +281,12 @@ def build_application(core: Core) -> tuple[Application, Handlers]:  # type: igno
         .base_url(settings.telegram_api_base_url)
         .concurrent_updates(256)
         .rate_limiter(RateLimiter(max_retries=5))
-        .pool_timeout(10.0)
-        .get_updates_pool_timeout(10.0)
+        .request(http_request(settings.https_proxy, pool=256))
+        .get_updates_request(http_request(settings.https_proxy, pool=2))
     )
     file_url = base_file_url(settings.telegram_api_base_url)
     if file_url is not None:
         builder = builder.base_file_url(file_url)
-    if settings.https_proxy:
-        builder = builder.proxy(settings.https_proxy).get_updates_proxy(settings.https_proxy)
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
     application = builder.build()

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
+from core.http import fast_transport
 from core.images import Image, ImageError, decode_base64, fetch
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class RelayClient:
             timeout=timeout,
             limits=limits,
             proxy=None if transport else proxy,
-            transport=transport or _fast_transport(limits, proxy),
+            transport=transport or fast_transport(limits, proxy),
             headers={"User-Agent": "drawbot/0.1"},
             follow_redirects=True,
         )
@@ -298,15 +298,6 @@ class RelayClient:
         except httpx.HTTPError:
             return False
         return True
-
-
-def _fast_transport(limits: httpx.Limits, proxy: str | None) -> httpx.AsyncBaseTransport | None:
-    """aiohttp under httpx's API: httpx's own pool slows down sharply past ~20 concurrent
-    requests (bench/: 100 concurrent draws took 2.3x one draw with it, 1.05x with this).
-    SOCKS proxies are httpx's own business (aiohttp speaks only HTTP proxies)."""
-    if proxy is not None and not proxy.startswith(("http://", "https://")):
-        return None
-    return AiohttpTransport(limits=limits, proxy=httpx.Proxy(proxy) if proxy else None)
 
 
 def _message(raw: object, secret: str) -> str:
