@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bots.telegram_bot import base_file_url, build_application, run, webhook_secret
+from bots.telegram_bot import base_file_url, run, webhook_secret
 from bots.web import WebServer
 from core.config import Settings
 from core.runtime import Core
