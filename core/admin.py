@@ -15,6 +15,16 @@ from core.service import DrawService, Place, Requester
 GLOBAL_COMMANDS = {"ban", "unban", "stats", "balance"}
 CHAT_COMMANDS = {"enable", "disable", "chatwatermark", "limit"}
 ADMIN_COMMANDS = GLOBAL_COMMANDS | CHAT_COMMANDS | {"admin"}
+# `/limit <scope> <n|default>` in a chat: the column of `chats` it sets.
+CHAT_LIMITS = {
+    "chat": "daily_limit",
+    "member": "user_daily_limit",
+    "cooldown": "cooldown_seconds",
+}
+LIMIT_USAGE = (
+    "/limit user <user> <n|default>, /limit chat <n|default> (images per day in this chat), "
+    "/limit member <n|default> (per user in this chat), /limit cooldown <seconds|default>"
+)
 
 
 @dataclass(frozen=True)
@@ -80,20 +90,19 @@ class Admin:
         return await self.balance(lang)
 
     async def _limit(self, args: list[str], ctx: AdminContext, lang: str) -> str:
-        if len(args) < 2 or args[0] not in ("user", "chat"):
-            raise AdminError("/limit user <user> <n|default>  or  /limit chat <n|default>")
+        """`/limit user <user> <n>` (admins); `/limit chat|member|cooldown <n>` (this chat)."""
+        if len(args) < 2 or args[0] not in {*CHAT_LIMITS, "user"}:
+            raise AdminError(LIMIT_USAGE)
         value = _limit_value(args[-1])
         if args[0] == "user":
-            if not self.is_admin(ctx.requester) and not ctx.is_chat_admin:
+            if not self.is_admin(ctx.requester):
                 return messages.text("not_admin", lang)
             user = self._user(args[1:-1], ctx)
-            if self.is_admin(ctx.requester):
-                await self.set_user(user, daily_limit=value)
-            else:
-                return messages.text("not_admin", lang)
+            await self.set_user(user, daily_limit=value)
             return messages.text("admin_done", lang, what=f"limit {user} = {args[-1]}")
-        await self.set_chat(ctx.place.key, daily_limit=value)
-        return messages.text("admin_done", lang, what=f"limit {ctx.place.key} = {args[-1]}")
+        await self.set_chat(ctx.place.key, **{CHAT_LIMITS[args[0]]: value})
+        what = f"{args[0]} limit of {ctx.place.key} = {args[-1]}"
+        return messages.text("admin_done", lang, what=what)
 
     async def _watermark(self, args: list[str], ctx: AdminContext, lang: str) -> str:
         if not args or args[0] not in ("on", "off", "default"):

@@ -423,7 +423,7 @@ async def test_admin_limit(core: Core) -> None:
     await core.admin.run("limit", ["user", "2", "default"], ADMIN_HERE)
     delivered(await core.service.draw(bob, DM, fox()))
     assert await core.admin.run("limit", ["chat", "1"], ADMIN_HERE) == (
-        "Done: limit telegram:-100 = 1."
+        "Done: chat limit of telegram:-100 = 1."
     )
     delivered(await core.service.draw(ALICE, GROUP, fox()))
     assert refused(await core.service.draw(bob, GROUP, fox())).reason == "chat_daily"

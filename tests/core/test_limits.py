@@ -1,0 +1,89 @@
+"""Every limit under concurrency, through the real service, store file and fake relay."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+
+from core.admin import AdminContext
+from core.config import Settings
+from core.params import DrawParams
+from core.runtime import Core
+from core.service import Delivered, Outcome, Place, Requester
+from tests.fakes.relay import FakeRelay
+
+GROUP = Place("telegram", "-100", "Cats", is_group=True)
+
+
+def user(number: int) -> Requester:
+    return Requester("telegram", str(number), f"user{number}", "en")
+
+
+async def burst(core: Core, who: list[Requester], place: Place | None = None) -> list[Outcome]:
+    """Everyone in `who` draws at the same moment."""
+    return await asyncio.gather(
+        *(
+            core.service.draw(person, place or Place("telegram", person.user_id), DrawParams("x"))
+            for person in who
+        )
+    )
+
+
+def reasons(outcomes: list[Outcome]) -> Counter[str]:
+    return Counter("delivered" if isinstance(o, Delivered) else o.reason for o in outcomes)
+
+
+@pytest.mark.env(DAILY_LIMIT="3", CHAT_DAILY_LIMIT="5", MAX_IN_FLIGHT_PER_USER="0")
+async def test_one_user_in_one_chat_never_passes_either_limit(core: Core, relay: FakeRelay) -> None:
+    relay.latency = 0.05
+    assert reasons(await burst(core, [user(1)] * 12, GROUP)) == {
+        "delivered": 3,
+        "user_daily": 9,
+    }
+    others = [user(n) for n in range(2, 12)]
+    assert reasons(await burst(core, others, GROUP)) == {"delivered": 2, "chat_daily": 8}
+    assert len(relay.calls) == 5
+
+
+@pytest.mark.env(DAILY_LIMIT="0", MAX_IN_FLIGHT_PER_USER="2")
+async def test_in_flight_limit_under_concurrency(core: Core, relay: FakeRelay) -> None:
+    relay.latency = 0.3
+    assert reasons(await burst(core, [user(1)] * 8)) == {"delivered": 2, "in_flight": 6}
+    # Once those finished, the user may draw again.
+    assert reasons(await burst(core, [user(1)] * 2)) == {"delivered": 2}
+
+
+@pytest.mark.env(DAILY_LIMIT="0", COOLDOWN_SECONDS="60", MAX_IN_FLIGHT_PER_USER="0")
+async def test_cooldown_under_concurrency(core: Core, relay: FakeRelay) -> None:
+    outcomes = await burst(core, [user(1)] * 6)
+    assert reasons(outcomes) == {"delivered": 1, "cooldown": 5}
+    refusal = next(o for o in outcomes if not isinstance(o, Delivered))
+    assert "Please wait" in refusal.text and "s before your next drawing" in refusal.text
+    assert reasons(await burst(core, [user(2)])) == {"delivered": 1}  # others are not held up
+
+
+@pytest.mark.env(DAILY_LIMIT="2")
+async def test_chat_overrides_set_by_a_chat_admin(core: Core, relay: FakeRelay) -> None:
+    admin = AdminContext(user(1), GROUP, is_chat_admin=True)
+    assert "member limit" in await core.admin.run("limit", ["member", "1"], admin)
+    assert reasons(await burst(core, [user(3)] * 3, GROUP)) == {
+        "delivered": 1,
+        "user_daily": 2,
+    }
+    await core.admin.run("limit", ["member", "default"], admin)
+    assert "cooldown limit" in await core.admin.run("limit", ["cooldown", "60"], admin)
+    assert reasons(await burst(core, [user(4)] * 3, GROUP)) == {"delivered": 1, "cooldown": 2}
+    # Outside the group the deployment's limits apply.
+    assert reasons(await burst(core, [user(3)])) == {"delivered": 1}
+
+
+@pytest.mark.env(DAILY_LIMIT="3")
+async def test_restart_keeps_every_count(settings: Settings, relay: FakeRelay) -> None:
+    async with Core.open(settings, ["telegram"]) as core:
+        assert reasons(await burst(core, [user(1)] * 2)) == {"delivered": 2}
+        assert "2 of 3 images" in await core.account.quota(user(1), Place("telegram", "1"))
+    async with Core.open(settings, ["telegram"]) as core:
+        assert "2 of 3 images" in await core.account.quota(user(1), Place("telegram", "1"))
+        assert reasons(await burst(core, [user(1)] * 3)) == {"delivered": 1, "user_daily": 2}
