@@ -15,11 +15,20 @@ USAGE = """usage: python -m bots admin <command>
   unban <platform:user id>
   limit-user <platform:user id> <n|default>   images per day for one user
   limit-chat <platform:chat id> <n|default>   images per day for one chat
+  limit-member <platform:chat id> <n|default> images per day for each user in one chat
+  cooldown <platform:chat id> <seconds|default>   seconds between a user's draws in one chat
   enable <platform:chat id> / disable <platform:chat id>   drawing in a chat
   stats                                  draws today and this week, failures, top users
   history <platform:user id> [n]         a user's recent generations
   forget <platform:user id>              delete a user's prompts and images (counts stay)
   balance                                the relay's balance, where it reports one"""
+
+
+CHAT_COLUMNS = {
+    "limit-chat": "daily_limit",
+    "limit-member": "user_daily_limit",
+    "cooldown": "cooldown_seconds",
+}
 
 
 def run_admin(settings: Settings, args: list[str]) -> int:
@@ -55,9 +64,9 @@ async def _run(settings: Settings, command: str, args: list[str]) -> str:
         if command == "limit-user":
             await admin.set_user(_key(args[0]), daily_limit=_limit(args[1]))
             return f"daily limit of {args[0]}: {args[1]}"
-        if command == "limit-chat":
-            await admin.set_chat(_key(args[0]), daily_limit=_limit(args[1]))
-            return f"daily limit of chat {args[0]}: {args[1]}"
+        if command in CHAT_COLUMNS:
+            await admin.set_chat(_key(args[0]), **{CHAT_COLUMNS[command]: _limit(args[1])})
+            return f"{command} of {args[0]}: {args[1]}"
         if command in ("enable", "disable"):
             await admin.set_chat(_key(args[0]), enabled=int(command == "enable"))
             return f"{command}d drawing in {args[0]}"
