@@ -31,6 +31,7 @@ USAGE = """usage: python -m bots [telegram | discord | console | admin ...] [--h
   python -m bots discord    the Discord adapter alone
   python -m bots console    a terminal chat: type /draw ... as a user would
   python -m bots admin ...  operator commands on the database (python -m bots admin help)
+  python -m bots discord-sync   publish the Discord slash commands (once, and after upgrades)
 
 Settings (environment, or a .env file in the working directory):
 """
@@ -118,13 +119,28 @@ def web_server(core: Core, names: list[str]) -> WebServer | None:
     return None
 
 
+def sync_discord(settings: Settings) -> int:
+    """Publish the slash commands, deliberately (not at every start-up)."""
+    problem = missing_token("discord", settings)
+    if problem:
+        return fail(f"drawbot: {problem}")
+    from bots.discord_bot import sync_commands
+
+    async def sync() -> int:
+        async with Core.open(settings, []) as core:
+            return await sync_commands(core)
+
+    print(f"drawbot: synced {asyncio.run(sync())} Discord commands")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help", "help") for a in args[:1]) or "--help" in args:
         print(USAGE + describe_settings())
         return 0
     mode = args[0] if args else None
-    if mode is not None and mode not in (*ADAPTERS, "admin"):
+    if mode is not None and mode not in (*ADAPTERS, "admin", "discord-sync"):
         return fail(f"drawbot: unknown mode {mode!r}.\n\n{USAGE.splitlines()[0]}")
     try:
         settings = Settings.load()
@@ -142,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         from bots.admin_cli import run_admin
 
         return run_admin(settings, args[1:])
+    if mode == "discord-sync":
+        return sync_discord(settings)
     names = chosen_adapters(mode, settings)
     if not names:
         return fail(NO_PLATFORM)

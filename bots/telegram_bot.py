@@ -55,6 +55,7 @@ MENU = {
     "en": [
         ("draw", "Draw a picture: /draw <prompt> --size 768x512"),
         ("redo", "Draw one of yours again: /redo [number]"),
+        ("original", "Send one of yours again, free: /original <number>"),
         ("history", "Your recent drawings"),
         ("quota", "How many images you have left today"),
         ("help", "Every option of /draw"),
@@ -63,6 +64,7 @@ MENU = {
     "zh": [
         ("draw", "画图:/draw <提示词> --size 768x512"),
         ("redo", "重画你的作品:/redo [编号]"),
+        ("original", "免费重新发送原图:/original <编号>"),
         ("history", "你最近的作品"),
         ("quota", "今天还剩多少张"),
         ("help", "/draw 的全部选项"),
@@ -148,6 +150,13 @@ class Handlers:
                     source_key=source_key,
                 )
             await self.send.deliver(outcome, target, lang)
+        elif command == "original":
+            number = args.strip().lstrip("#")
+            if not number.isdigit():
+                await self.send.text(target, messages.text("usage", lang))
+                return
+            outcome = await self.core.account.original(requester, int(number), place)
+            await self.send.originals(outcome, target)
         elif command in TEXT_COMMANDS:
             ctx = await self.admin_context(message, requester, place, command)
             reply = await text_reply(self.core, command, args, ctx)
@@ -202,7 +211,7 @@ class Handlers:
         message = query.message
         target = target_of(message) if isinstance(message, Message) else Target(message.chat.id)
         if action == "orig":
-            outcome = await self.core.account.original(requester, generation_id)
+            outcome = await self.core.account.original(requester, generation_id, place)
             await self.send.originals(outcome, target)
             return
         size = None

@@ -141,7 +141,7 @@ class Sender:
         except TelegramError as error:
             log.warning("sending generation %d to telegram failed: %s", generation.id, error)
             with contextlib.suppress(TelegramError):
-                await self.text(target, messages.text("send_failed", lang))
+                await self.text(target, messages.text("send_failed", lang, id=generation.id))
             return
         ids = [file_id_of(message) for message in sent]
         found = [i for i in ids if i]

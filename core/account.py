@@ -189,11 +189,18 @@ class Account:
             requester, place, params, source_key=source_key, parent_id=generation.id
         )
 
-    async def original(self, requester: Requester, generation_id: int) -> Outcome:
-        """The stored files of a generation, for the 'original file' button. Never charges."""
+    async def original(
+        self, requester: Requester, generation_id: int, place: Place | None = None
+    ) -> Outcome:
+        """The stored files of a generation, never charged: one's own, or one that was posted
+        in `place` (the 'original file' button under someone else's picture)."""
         lang = self.service.lang(requester)
         generation = await self.db(self.db.store.get, generation_id)
-        if generation is None or generation.status != "succeeded":
+        visible = generation is not None and (
+            generation.user_key == requester.key
+            or (place is not None and generation.chat_key == place.key)
+        )
+        if generation is None or not visible or generation.status != "succeeded":
             return Refused("not_found", messages.text("not_found", lang, id=generation_id))
         images = await self.db(load_images, generation)
         if not images:

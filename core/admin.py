@@ -35,6 +35,7 @@ class AdminContext:
     place: Place
     is_chat_admin: bool = False
     target_user_id: str | None = None
+    command_prefix: str = "/"  # how admin commands are written here ("/admin " on Discord)
 
 
 class AdminError(Exception):
@@ -62,13 +63,14 @@ class Admin:
         """Run one admin chat command and return the reply in the requester's language."""
         lang = self.service.lang(ctx.requester)
         if command == "admin":
-            return messages.text("admin_usage", lang)
+            return messages.text("admin_usage", lang, p=ctx.command_prefix)
         if not self.may_run(command, ctx):
             return messages.text("not_admin", lang)
         try:
             return await self._run(command, args, ctx, lang)
         except AdminError as error:
-            return f"{error}\n\n{messages.text('admin_usage', lang)}"
+            usage = messages.text("admin_usage", lang, p=ctx.command_prefix)
+            return f"{error}\n\n{usage}"
 
     async def _run(self, command: str, args: list[str], ctx: AdminContext, lang: str) -> str:
         if command in ("ban", "unban"):

@@ -179,8 +179,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "画图时出错了,请重试,本次不扣额度。",
     },
     "send_failed": {
-        "en": "The picture was drawn but could not be sent here. Use /history to get it.",
-        "zh": "图片已生成但发送失败,可用 /history 获取。",
+        "en": "Picture #{id} was drawn but could not be sent here. It is kept: "
+        "/original {id} sends it again, free.",
+        "zh": "作品 #{id} 已生成但发送失败,图片已保存:发送 /original {id} 可免费重新获取。",
+    },
+    "too_large": {
+        "en": "Image {n} ({size:.1f} MB) is over the {limit:.0f} MB upload limit here "
+        "and could not be attached.",
+        "zh": "第 {n} 张图({size:.1f} MB)超过此处 {limit:.0f} MB 的上传上限,无法附上。",
     },
     # results and views
     "drawing": {"en": "Drawing… ({size})", "zh": "正在画图…({size})"},
@@ -214,8 +220,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "#{id} {when} · {status} · {size} · 种子 {seed}\n   {prompt}",
     },
     "history_hint": {
-        "en": "Resend one with /redo <number> (same seed), or /redo alone for your last.",
-        "zh": "发送 /redo <编号> 用相同种子重画,或只发 /redo 重画最近一张。",
+        "en": "/original <number> sends one again (free); /redo <number> draws it again "
+        "with the same seed; /redo alone redraws your last.",
+        "zh": "/original <编号> 免费重新发送原图;/redo <编号> 用相同种子重画;"
+        "只发 /redo 重画最近一张。",
     },
     "status_succeeded": {"en": "done", "zh": "完成"},
     "status_failed": {"en": "failed", "zh": "失败"},
@@ -245,21 +253,21 @@ TEXTS: dict[str, dict[str, str]] = {
     "admin_done": {"en": "Done: {what}.", "zh": "已完成:{what}。"},
     "admin_usage": {
         "en": "Admin commands:\n"
-        "/ban <user> [reason], /unban <user>\n"
-        "/limit user <user> <n|default>  (admins)\n"
-        "/limit chat|member|cooldown <n|default>  (this chat: its images per day, "
+        "{p}ban <user> [reason], {p}unban <user>\n"
+        "{p}limit user <user> <n|default>  (admins)\n"
+        "{p}limit chat|member|cooldown <n|default>  (this chat: its images per day, "
         "each member's, seconds between draws)\n"
-        "/enable, /disable (drawing in this chat)\n"
-        "/chatwatermark on|off|default [text]\n"
-        "/stats, /balance\n"
+        "{p}enable, {p}disable (drawing in this chat)\n"
+        "{p}chatwatermark on|off|default [text]\n"
+        "{p}stats, {p}balance\n"
         "<user> is an id like 12345 or telegram:12345 / discord:12345, or reply to their message.",
         "zh": "管理命令:\n"
-        "/ban <用户> [原因]、/unban <用户>\n"
-        "/limit user <用户> <数量|default>(管理员)\n"
-        "/limit chat|member|cooldown <数量|default>(本群:每日总量、每人每日、两次间隔秒数)\n"
-        "/enable、/disable(本群画图开关)\n"
-        "/chatwatermark on|off|default [文字]\n"
-        "/stats、/balance\n"
+        "{p}ban <用户> [原因]、{p}unban <用户>\n"
+        "{p}limit user <用户> <数量|default>(管理员)\n"
+        "{p}limit chat|member|cooldown <数量|default>(本群:每日总量、每人每日、两次间隔秒数)\n"
+        "{p}enable、{p}disable(本群画图开关)\n"
+        "{p}chatwatermark on|off|default [文字]\n"
+        "{p}stats、{p}balance\n"
         "<用户> 可写 12345 或 telegram:12345 / discord:12345,也可回复其消息。",
     },
     "stats": {

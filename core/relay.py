@@ -174,7 +174,7 @@ class RelayClient:
         self._key = api_key
         self._deadline = deadline
         self._max_attempts = max_attempts
-        self._backoff = backoff
+        self.backoff = backoff  # seconds before the first retry; doubles each time
         self._max_image_bytes = max_image_bytes
         timeout = httpx.Timeout(deadline, connect=10.0, write=30.0)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
@@ -224,7 +224,7 @@ class RelayClient:
             return None
         if error.kind == "output_refused" and attempt >= 2:
             return None
-        pause: float = self._backoff * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+        pause: float = self.backoff * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
         if error.retry_after is not None:
             pause = max(pause, error.retry_after)
         return pause

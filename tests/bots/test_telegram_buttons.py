@@ -169,3 +169,17 @@ async def test_a_user_who_blocked_the_bot_breaks_nothing(
     generation = await tg_bot.db(tg_bot.db.store.get, 1)
     assert generation is not None and generation.status == "succeeded"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_original_command_sends_ones_own_picture_free(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends(text="/draw a cat", user_id=1)
+    photo = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    tg.user_sends(text="/original 1", user_id=1)
+    document = await tg.wait_for_sent(lambda m: m.kind == "document")
+    assert document.files == photo.files and len(relay.calls) == 1
+    since = len(tg.sent)
+    tg.user_sends(text="/original 1", user_id=2)  # not Ben's, and not posted in Ben's chat
+    refusal = await tg.wait_for_sent(lambda m: m.chat_id == 2, since=since)
+    assert refusal.text == "Drawing #1 was not found (or is not yours)."

@@ -1,0 +1,189 @@
+"""Discord adapter: a discord.py Client with slash commands and persistent buttons.
+
+`run` serves until `stop` is set; `sync_commands` publishes the slash commands (done at start
+only with DISCORD_SYNC_COMMANDS=on). Commands are declared in bots/discord_commands.py and
+answered by bots/discord_handlers.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import discord
+import discord.gateway
+import discord.http
+import yarl
+from discord import app_commands
+
+from bots.discord_commands import DrawButton, Translator, install
+from bots.discord_handlers import NO_MENTIONS, Handlers
+from bots.web import WebServer
+from core import messages
+from core.runtime import Core
+
+log = logging.getLogger(__name__)
+
+DISCORD_GATEWAY = "wss://gateway.discord.gg/"
+DISCORD_HOSTS = ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com")
+DRAIN_SECONDS = 15.0
+
+
+# -- where discord.py talks to ----------------------------------------------------------------
+
+
+def rest_root(base_url: str) -> str:
+    """DISCORD_API_BASE_URL as a REST root ending in /api/vN."""
+    url = base_url.rstrip("/")
+    if re.search(r"/api/v\d+$", url):
+        return url
+    return f"{url}/v10" if url.endswith("/api") else f"{url}/api/v10"
+
+
+def gateway_url(root: str) -> str:
+    """Discord's gateway for Discord's API, else ws(s)://HOST[:PORT][/prefix]/gateway."""
+    parts = urlsplit(root)
+    if parts.hostname in DISCORD_HOSTS:
+        return DISCORD_GATEWAY
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    prefix = re.sub(r"/api/v\d+$", "", parts.path)
+    return urlunsplit((scheme, parts.netloc, f"{prefix}/gateway", "", ""))
+
+
+def point_discord_at(base_url: str) -> None:
+    """Send discord.py's REST, interaction webhooks and gateway to `base_url` (process-wide)."""
+    root = rest_root(base_url)
+    discord.http.Route.BASE = root
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url(root))
+
+
+# -- the client -------------------------------------------------------------------------------
+
+
+class DrawbotClient(discord.Client):
+    """discord.py Client with drawbot's command tree, persistent buttons and admin alerts."""
+
+    def __init__(self, core: Core, *, sync: bool | None = None, **options: Any) -> None:
+        super().__init__(
+            intents=discord.Intents(guilds=True),  # starts from none: no privileged intent
+            allowed_mentions=NO_MENTIONS,
+            proxy=core.settings.https_proxy,
+            max_messages=None,
+            **options,
+        )
+        self.core = core
+        self.handlers = Handlers(core)
+        self.sync_on_start = core.settings.discord_sync_commands if sync is None else sync
+        self.tree = app_commands.CommandTree(self)
+        self.tree.error(self._command_error)
+        install(self.tree)
+        self.ready_flags: dict[str, bool] | None = None
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(Translator())
+        self.add_dynamic_items(DrawButton)
+        if self.sync_on_start:
+            synced = await self.tree.sync()
+            log.info("discord: synced %d application commands", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("discord: connected as %s (%s)", self.user, self.user.id if self.user else "?")
+        self._set_ready(True)
+
+    async def on_resumed(self) -> None:
+        self._set_ready(True)
+
+    async def on_disconnect(self) -> None:
+        self._set_ready(False)
+
+    def _set_ready(self, ready: bool) -> None:
+        if self.ready_flags is not None:
+            self.ready_flags["discord"] = ready
+
+    async def _command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        log.error("discord: command failed: %r", error)
+        with contextlib.suppress(discord.HTTPException):
+            lang = self.handlers.lang(interaction)
+            await self.handlers.say(interaction, messages.text("error", lang))
+
+    async def alert(self, kind: str, text: str) -> None:
+        """Admin alert sink: DM every discord:<id> in ADMIN_IDS (best effort)."""
+        for key in sorted(self.core.settings.admin_ids):
+            platform, _, user_id = key.partition(":")
+            if platform != "discord":
+                continue
+            try:
+                user = self.get_user(int(user_id)) or await self.fetch_user(int(user_id))
+                await user.send(text, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as error:
+                log.warning("discord: could not alert %s about %s: %s", key, kind, error)
+
+    async def drain(self) -> None:
+        """Let handlers still answering (their draws finished or were refunded) send replies."""
+        running = set(self.handlers.running)
+        if running:
+            await asyncio.wait(running, timeout=DRAIN_SECONDS)
+
+
+def _token(core: Core) -> str:
+    """The bot token, after checking what discord.py cannot work with."""
+    token = core.settings.discord_bot_token
+    if token is None or not token.reveal():
+        raise RuntimeError("DISCORD_BOT_TOKEN is required for the Discord adapter")
+    proxy = core.settings.https_proxy
+    if proxy and not proxy.startswith(("http://", "https://")):
+        raise RuntimeError(
+            "HTTPS_PROXY is a SOCKS proxy, which discord.py cannot use; "
+            "give an http:// or https:// proxy for Discord"
+        )
+    return token.reveal()
+
+
+async def serve(client: DrawbotClient, stop: asyncio.Event, web: WebServer | None = None) -> None:
+    """Run `client` until `stop` is set, then let answers in progress finish and close."""
+    core = client.core
+    token = _token(core)
+    point_discord_at(core.settings.discord_api_base_url)
+    if web is not None:
+        client.ready_flags = web.ready
+        web.ready["discord"] = False
+    core.service.alert_sinks.append(client.alert)
+    runner = asyncio.create_task(client.start(token), name="discord-client")
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({runner, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            runner.result()  # a failed login or a fatal gateway error ends the adapter
+            return
+        await client.drain()
+    finally:
+        stopping.cancel()
+        core.service.alert_sinks.remove(client.alert)
+        client._set_ready(False)
+        await client.close()
+        if not runner.done():
+            await asyncio.wait({runner}, timeout=10)
+        await asyncio.sleep(0)  # let events scheduled while closing (on_disconnect) start
+
+
+async def run(core: Core, stop: asyncio.Event, web: WebServer | None = None) -> None:
+    """The adapter entry point used by `python -m bots`."""
+    await serve(DrawbotClient(core), stop, web)
+
+
+async def sync_commands(core: Core) -> int:
+    """Publish the slash commands (global) and return how many; for an operator command."""
+    token = _token(core)
+    point_discord_at(core.settings.discord_api_base_url)
+    client = DrawbotClient(core, sync=False)
+    async with client:
+        await client.login(token)
+        synced = await client.tree.sync()
+    log.info("discord: synced %d application commands", len(synced))
+    return len(synced)

@@ -1,0 +1,46 @@
+"""Account.original: a stored picture again, never charged, and only to whom may see it."""
+
+from __future__ import annotations
+
+from core.params import DrawParams
+from core.runtime import Core
+from core.service import Delivered, Place, Refused, Requester
+from tests.fakes.relay import FakeRelay, Reply
+
+ANN, BEN = Requester("telegram", "1", "Ann", "en"), Requester("telegram", "2", "Ben", "en")
+ANN_DM, BEN_DM = Place("telegram", "1"), Place("telegram", "2")
+GROUP = Place("telegram", "-100", "Cats", is_group=True)
+
+
+async def drawn(core: Core, place: Place) -> int:
+    outcome = await core.service.draw(ANN, place, DrawParams("a quiet harbour"))
+    assert isinstance(outcome, Delivered)
+    return outcome.generation.id
+
+
+async def test_owner_gets_the_original_free(core: Core, relay: FakeRelay) -> None:
+    generation_id = await drawn(core, ANN_DM)
+    before = await core.account.quota(ANN, ANN_DM)
+    outcome = await core.account.original(ANN, generation_id, ANN_DM)
+    assert isinstance(outcome, Delivered) and outcome.repeat
+    assert outcome.images[0].data.startswith(b"\x89PNG")
+    assert await core.account.quota(ANN, ANN_DM) == before
+    assert len(relay.calls) == 1
+
+
+async def test_others_see_it_only_where_it_was_posted(core: Core, relay: FakeRelay) -> None:
+    private, public = await drawn(core, ANN_DM), await drawn(core, GROUP)
+    hidden = await core.account.original(BEN, private, BEN_DM)
+    assert isinstance(hidden, Refused) and hidden.reason == "not_found"
+    assert isinstance(await core.account.original(BEN, public, GROUP), Delivered)
+    elsewhere = await core.account.original(BEN, public, BEN_DM)
+    assert isinstance(elsewhere, Refused) and elsewhere.text.startswith(f"Drawing #{public}")
+
+
+async def test_failed_or_missing_drawings_have_no_original(core: Core, relay: FakeRelay) -> None:
+    relay.script(Reply.volc_error(50412))
+    failed = await core.service.draw(ANN, ANN_DM, DrawParams("refused"))
+    assert isinstance(failed, Refused) and failed.generation_id is not None
+    for generation_id in (failed.generation_id, 999):
+        outcome = await core.account.original(ANN, generation_id, ANN_DM)
+        assert isinstance(outcome, Refused) and outcome.reason == "not_found"
