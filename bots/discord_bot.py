@@ -114,15 +114,12 @@ class DrawbotClient(discord.Client):
 
     async def alert(self, kind: str, text: str) -> None:
         """Admin alert sink: DM every discord:<id> in ADMIN_IDS (best effort)."""
-        for key in sorted(self.core.settings.admin_ids):
-            platform, _, user_id = key.partition(":")
-            if platform != "discord":
-                continue
+        for user_id in self.core.settings.admins_on("discord"):
             try:
                 user = self.get_user(int(user_id)) or await self.fetch_user(int(user_id))
                 await user.send(text, allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as error:
-                log.warning("discord: could not alert %s about %s: %s", key, kind, error)
+                log.warning("discord: could not alert %s about %s: %s", user_id, kind, error)
 
     async def drain(self) -> None:
         """Let handlers still answering (their draws finished or were refunded) send replies."""

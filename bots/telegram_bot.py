@@ -258,14 +258,11 @@ class Handlers:
 
     async def alert(self, kind: str, text: str) -> None:
         """An admin alert sink: DM every telegram:<id> in ADMIN_IDS."""
-        for key in sorted(self.core.settings.admin_ids):
-            platform, _, user_id = key.partition(":")
-            if platform != "telegram":
-                continue
+        for user_id in self.core.settings.admins_on("telegram"):
             try:
                 await self.bot.send_message(int(user_id), text)
             except TelegramError as error:
-                log.warning("could not alert admin %s (%s): %s", key, kind, error)
+                log.warning("could not alert admin %s (%s): %s", user_id, kind, error)
 
 
 def http_request(proxy: str | None, pool: int) -> HTTPXRequest:

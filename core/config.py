@@ -135,6 +135,10 @@ class Settings:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def admins_on(self, platform: str) -> list[str]:
+        """The user ids of the ADMIN_IDS entries of one platform."""
+        return sorted(k.partition(":")[2] for k in self.admin_ids if k.startswith(f"{platform}:"))
+
     def secrets(self) -> list[str]:
         """Every secret value, for log redaction."""
         found = [self.yunapi_api_key, self.telegram_bot_token, self.discord_bot_token]

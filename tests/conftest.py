@@ -9,6 +9,7 @@ removes) environment entries before `settings` is built:
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +20,14 @@ from core.runtime import Core
 from tests.fakes.relay import FakeRelay
 
 API_KEY = "sk-test-relay-key-0123456789abcdef"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def child_env(**values: str) -> dict[str, str]:
+    """The environment of a `python -m bots` child: only PATH, this checkout and `values`,
+    so no setting leaks in from the machine running the tests."""
+    base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
+    return {**base, "PYTHONIOENCODING": "utf-8", **values}
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,10 +11,9 @@ from core.config import Settings
 from core.params import DrawParams
 from core.runtime import Core
 from core.service import Delivered, Place, Requester
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, child_env
 from tests.fakes.relay import FakeRelay
 
-ROOT = Path(__file__).resolve().parents[2]
 ANN = Requester("telegram", "5", "Ann", "en")
 ANN_DM = Place("telegram", "5")
 
@@ -26,7 +23,7 @@ def admin(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bots", "admin", *args],
         cwd=env["DATABASE_PATH"].rsplit("/", 2)[0],
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env},
+        env=child_env(**env),
         capture_output=True,
         text=True,
         timeout=60,

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import sys
 from pathlib import Path
 
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, child_env
 from tests.fakes.png import png_size
 from tests.fakes.relay import FakeRelay, Reply
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def read_file(path: str) -> bytes:
@@ -22,20 +19,17 @@ def read_file(path: str) -> bytes:
 
 
 async def run_console(relay: FakeRelay, tmp_path: Path, lines: list[str]) -> tuple[int, str, str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "USER": "tester",
-        "LOGNAME": "tester",
-        "PYTHONPATH": str(ROOT),
-        "PYTHONIOENCODING": "utf-8",
-        "YUNAPI_BASE_URL": relay.base_url,
-        "YUNAPI_API_KEY": API_KEY,
-        "DATABASE_PATH": str(tmp_path / "data" / "bot.db"),
-        "IMAGE_DIR": str(tmp_path / "images"),
-        "DEFAULT_LANGUAGE": "en",
-        "LOG_LEVEL": "info",
-    }
+    env = child_env(
+        HOME=str(tmp_path),
+        USER="tester",
+        LOGNAME="tester",
+        YUNAPI_BASE_URL=relay.base_url,
+        YUNAPI_API_KEY=API_KEY,
+        DATABASE_PATH=str(tmp_path / "data" / "bot.db"),
+        IMAGE_DIR=str(tmp_path / "images"),
+        DEFAULT_LANGUAGE="en",
+        LOG_LEVEL="info",
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from core.command import parse_draw
 from core.config import Settings
 from core.images import Image
 from core.runtime import Core
+from tests.conftest import child_env
 from tests.fakes.discord import (
     EPHEMERAL,
     DiscordPyTargets,
@@ -33,8 +33,6 @@ from tests.fakes.discord import (
     reset_discord_py,
 )
 from tests.fakes.relay import FakeRelay, Reply
-
-ROOT = Path(__file__).resolve().parents[2]
 
 TOKEN = "MTAwMQ.discord-bot-token.SECRET-0123456789abcdef"
 APP_ID = 1001
@@ -567,13 +565,7 @@ async def test_discord_sync_command_line(dc: FakeDiscord, env: dict[str, str]) -
         "bots",
         "discord-sync",
         cwd=str(Path(env["IMAGE_DIR"]).parent),
-        env={
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(ROOT),
-            **env,
-            "DISCORD_BOT_TOKEN": TOKEN,
-            "DISCORD_API_BASE_URL": dc.api_base_url,
-        },
+        env=child_env(**env, DISCORD_BOT_TOKEN=TOKEN, DISCORD_API_BASE_URL=dc.api_base_url),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

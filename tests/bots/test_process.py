@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import sqlite3
 import sys
@@ -16,12 +15,11 @@ import aiohttp
 import pytest
 
 from tests.bots.conftest import TG_TOKEN
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, child_env
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.relay import FakeRelay
 from tests.fakes.telegram import FakeTelegram
 
-ROOT = Path(__file__).resolve().parents[2]
 DISCORD_TOKEN = "discord-process-test-token"
 
 
@@ -57,23 +55,21 @@ async def test_both_adapters_in_one_process_and_a_graceful_stop(
 ) -> None:
     port = free_port()
     database = tmp_path / "data" / "bot.db"
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "YUNAPI_BASE_URL": relay.base_url,
-        "YUNAPI_API_KEY": API_KEY,
-        "TELEGRAM_BOT_TOKEN": TG_TOKEN,
-        "TELEGRAM_API_BASE_URL": f"{tg.base_url}/bot",
-        "DISCORD_BOT_TOKEN": DISCORD_TOKEN,
-        "DISCORD_API_BASE_URL": dc.api_base_url,
-        "DISCORD_SYNC_COMMANDS": "on",
-        "DATABASE_PATH": str(database),
-        "IMAGE_DIR": str(tmp_path / "images"),
-        "HEALTH_PORT": str(port),
-        "LOG_FORMAT": "json",
-        "SHUTDOWN_GRACE_SECONDS": "10",
-        "DEFAULT_LANGUAGE": "en",
-    }
+    env = child_env(
+        YUNAPI_BASE_URL=relay.base_url,
+        YUNAPI_API_KEY=API_KEY,
+        TELEGRAM_BOT_TOKEN=TG_TOKEN,
+        TELEGRAM_API_BASE_URL=f"{tg.base_url}/bot",
+        DISCORD_BOT_TOKEN=DISCORD_TOKEN,
+        DISCORD_API_BASE_URL=dc.api_base_url,
+        DISCORD_SYNC_COMMANDS="on",
+        DATABASE_PATH=str(database),
+        IMAGE_DIR=str(tmp_path / "images"),
+        HEALTH_PORT=str(port),
+        LOG_FORMAT="json",
+        SHUTDOWN_GRACE_SECONDS="10",
+        DEFAULT_LANGUAGE="en",
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import sys
@@ -19,12 +18,11 @@ from bots.web import WebServer
 from core.config import Settings
 from core.runtime import Core
 from tests.bots.conftest import TG_TOKEN, open_core, running, until
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, child_env
 from tests.fakes.relay import FakeRelay, Reply
 from tests.fakes.telegram import FakeTelegram
 
 GROUP = -1001234
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def reply_to(tg: FakeTelegram, text: str, user_id: int = 1, **where: object) -> str:
@@ -236,18 +234,16 @@ async def test_no_secret_in_the_logs_of_a_running_bot(
     tg: FakeTelegram, relay: FakeRelay, tmp_path: Path
 ) -> None:
     """`python -m bots telegram` at DEBUG: a draw, a flood, a relay failure, SIGTERM."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "YUNAPI_BASE_URL": relay.base_url,
-        "YUNAPI_API_KEY": API_KEY,
-        "TELEGRAM_BOT_TOKEN": TG_TOKEN,
-        "TELEGRAM_API_BASE_URL": f"{tg.base_url}/bot",
-        "DATABASE_PATH": str(tmp_path / "bot.db"),
-        "IMAGE_DIR": str(tmp_path / "images"),
-        "LOG_LEVEL": "DEBUG",
-        "SHUTDOWN_GRACE_SECONDS": "2",
-    }
+    env = child_env(
+        YUNAPI_BASE_URL=relay.base_url,
+        YUNAPI_API_KEY=API_KEY,
+        TELEGRAM_BOT_TOKEN=TG_TOKEN,
+        TELEGRAM_API_BASE_URL=f"{tg.base_url}/bot",
+        DATABASE_PATH=str(tmp_path / "bot.db"),
+        IMAGE_DIR=str(tmp_path / "images"),
+        LOG_LEVEL="DEBUG",
+        SHUTDOWN_GRACE_SECONDS="2",
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

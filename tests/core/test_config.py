@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +10,8 @@ import pytest
 
 from core.config import SETTINGS, ConfigError, Secret, Settings
 from core.params import Watermark
+from tests.conftest import child_env
 
-ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-live-0123456789abcdef-SECRET"
 REQUIRED = {"YUNAPI_BASE_URL": "https://relay.example.com/", "YUNAPI_API_KEY": KEY}
 
@@ -165,13 +164,7 @@ def test_secrets_never_show() -> None:
 
 
 def run_bots(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-        "PYTHONIOENCODING": "utf-8",
-        **extra,
-    }
+    env = child_env(HOME=str(tmp_path), **extra)
     return subprocess.run(
         [sys.executable, "-m", "bots", *args],
         cwd=tmp_path,
