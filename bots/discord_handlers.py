@@ -176,16 +176,12 @@ class Handlers:
             outcome = await account.original(requester, generation_id, place)
             await self.deliver(interaction, outcome, public=False)
             return
-        size = None
-        if action == "resize":
-            generation = await self.core.db(self.core.db.store.get, generation_id)
-            size = resize_choice(generation) if generation else None
         outcome = await account.redo(
             requester,
             place,
             generation_id,
             new_seed=action == "again",
-            size=size,
+            turn=action == "resize",
             source_key=key,
             anyone=True,
         )

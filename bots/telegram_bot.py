@@ -32,7 +32,6 @@ from telegram.request import HTTPXRequest
 from bots.telegram_send import ChatActions, RateLimiter, Sender, Target
 from bots.web import WebServer
 from core import messages
-from core.account import resize_choice
 from core.admin import ADMIN_COMMANDS, AdminContext
 from core.chat import TEXT_COMMANDS, text_reply
 from core.command import UsageError, parse_draw, split_command
@@ -214,18 +213,13 @@ class Handlers:
             outcome = await self.core.account.original(requester, generation_id, place)
             await self.send.originals(outcome, target)
             return
-        size = None
-        if action == "size":
-            generation = await self.core.db(self.core.db.store.get, generation_id)
-            if generation is not None:
-                size = resize_choice(generation)
         async with self.actions.showing(target):
             outcome = await self.core.account.redo(
                 requester,
                 place,
                 generation_id,
                 new_seed=action == "again",
-                size=size,
+                turn=action == "size",
                 source_key=f"telegram:callback:{query.id}",
                 anyone=True,
             )

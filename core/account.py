@@ -163,18 +163,24 @@ class Account:
         generation_id: int | None,
         *,
         new_seed: bool = False,
+        turn: bool = False,
         size: tuple[int, int] | None = None,
         source_key: str | None = None,
         anyone: bool = False,
     ) -> Outcome:
-        """Draw a generation again: same seed by default, a new one or another size on request.
-
-        With `anyone`, a generation of another user may be redrawn (a button in a group)."""
+        """Draw a generation again: same seed by default, a new one, the other shape (`turn`,
+        see resize_choice) or another size on request. With `anyone`, another user's
+        generation may be redrawn where it was posted (a button under it in a group)."""
         if anyone and generation_id is not None:
             found = await self.db(self.db.store.get, generation_id)
-            generation: Generation | Refused = found or Refused(
-                "not_found",
-                messages.text("not_found", self.service.lang(requester), id=generation_id),
+            posted_here = found is not None and found.chat_key == place.key
+            generation: Generation | Refused = (
+                found
+                if found is not None and (posted_here or found.user_key == requester.key)
+                else Refused(
+                    "not_found",
+                    messages.text("not_found", self.service.lang(requester), id=generation_id),
+                )
             )
         else:
             generation = await self.own(requester, generation_id)
@@ -183,6 +189,8 @@ class Account:
         params = params_of(generation)
         if new_seed:
             params = replace(params, seed=None)
+        if turn:
+            size = resize_choice(generation)
         if size is not None:
             params = replace(params, width=size[0], height=size[1])
         return await self.service.draw(

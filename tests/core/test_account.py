@@ -44,3 +44,17 @@ async def test_failed_or_missing_drawings_have_no_original(core: Core, relay: Fa
     for generation_id in (failed.generation_id, 999):
         outcome = await core.account.original(ANN, generation_id, ANN_DM)
         assert isinstance(outcome, Refused) and outcome.reason == "not_found"
+
+
+async def test_a_button_redraws_anothers_picture_only_where_it_was_posted(
+    core: Core, relay: FakeRelay
+) -> None:
+    private, public = await drawn(core, ANN_DM), await drawn(core, GROUP)
+    hidden = await core.account.redo(BEN, BEN_DM, private, anyone=True)
+    assert isinstance(hidden, Refused) and hidden.reason == "not_found"
+    turned = await core.account.redo(BEN, GROUP, public, turn=True, anyone=True)
+    assert isinstance(turned, Delivered)
+    assert turned.generation.user_key == BEN.key  # whoever clicks is charged
+    assert (turned.generation.width, turned.generation.height) == (768, 512)
+    assert turned.generation.seed == relay.calls[1].body["seed"]
+    assert len(relay.calls) == 3
