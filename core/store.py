@@ -195,10 +195,33 @@ class Store:
         self.db = Database(conn)
         self.db.execute("PRAGMA busy_timeout = 10000")
         if str(path) != ":memory:":
-            self.db.enable_wal()
+            self._retry_locked(self.db.enable_wal)
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
-        migrations.apply(self.db)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Apply pending migrations under a write lock taken up front, so processes starting
+        together on a new file wait for each other instead of failing with 'locked'."""
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            migrations.apply(self.db)
+        except BaseException:
+            self.db.conn.execute("ROLLBACK")
+            raise
+        self.db.conn.execute("COMMIT")
+
+    @staticmethod
+    def _retry_locked(action: Callable[[], object], attempts: int = 50) -> None:
+        """Switching to WAL needs a moment alone with the file; wait for it."""
+        for attempt in range(attempts):
+            try:
+                action()
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.db.close()

@@ -419,3 +419,27 @@ def test_unique_source_key_in_schema(store: Store) -> None:
             "INSERT INTO generations (source_key, user_key, chat_key, platform, day, status, "
             "created_at) VALUES ('k', 'u', 'c', 'p', 'd', 'pending', 0)"
         )
+
+
+def test_processes_starting_together_on_a_new_file(tmp_path: Path) -> None:
+    """20 connections opening (and migrating) a database that does not exist yet."""
+    path = tmp_path / "fresh" / "bot.db"
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            Store(path).close()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    store = Store(path)
+    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial"]
+    store.close()
