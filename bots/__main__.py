@@ -147,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         lines = "\n".join(f"  - {problem}" for problem in error.problems)
         hint = (
-            "Copy .env.example to .env and fill it in; `python -m bots --help` lists every setting."
+            "Copy .env.example to .env and fill it in; `python -m bots --help` lists every "
+            "setting.\nWith the relay set and no chat token yet, `python -m bots console` "
+            "tries the bot in this terminal."
         )
         return fail(f"drawbot: the configuration has problems:\n{lines}\n{hint}")
     level = settings.log_level

@@ -183,6 +183,7 @@ def test_bots_without_settings_exits_2_with_one_message(tmp_path: Path) -> None:
     for name in ("YUNAPI_BASE_URL", "YUNAPI_API_KEY", "DAILY_LIMIT"):
         assert name in result.stderr
     assert "'many'" in result.stderr
+    assert "python -m bots console" in result.stderr
 
 
 def test_bots_without_a_platform_token_says_so(tmp_path: Path) -> None:
