@@ -257,8 +257,16 @@ class Handlers:
         lines = [discord_caption(generation, lang)]
         for index in too_big:
             size = len(images[index].data) / 2**20
+            url = generation.relay_url(index)
             lines.append(
-                messages.text("too_large", lang, n=index + 1, size=size, limit=limit / 2**20)
+                messages.text(
+                    "too_large_link" if url else "too_large",
+                    lang,
+                    n=index + 1,
+                    size=size,
+                    limit=limit / 2**20,
+                    url=url,
+                )
             )
         content = "\n".join(lines)[:CONTENT_MAX]
         if public:  # resolve the ephemeral placeholder, so the next follow-up can be public

@@ -188,6 +188,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "and could not be attached.",
         "zh": "第 {n} 张图({size:.1f} MB)超过此处 {limit:.0f} MB 的上传上限,无法附上。",
     },
+    "too_large_link": {
+        "en": "Image {n} ({size:.1f} MB) is over the {limit:.0f} MB upload limit here; "
+        "it is at {url} for about a day.",
+        "zh": "第 {n} 张图({size:.1f} MB)超过此处 {limit:.0f} MB 的上传上限,"
+        "可在约一天内从 {url} 查看。",
+    },
     # results and views
     "drawing": {"en": "Drawing… ({size})", "zh": "正在画图…({size})"},
     "caption": {

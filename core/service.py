@@ -201,9 +201,11 @@ class DrawService:
             log.exception("draw %s failed unexpectedly", draw_id)
             await self._settle_failure(generation_id, "error", error, draw_id)
             return Refused("error", messages.text("error", lang), generation_id=generation_id)
+        urls = result.image_urls if len(result.image_urls) == len(result.images) else []
         meta = [
             {"width": i.width, "height": i.height, "bytes": len(i.data), "mime": i.mime}
-            for i in result.images
+            | ({"url": urls[n]} if urls else {})
+            for n, i in enumerate(result.images)
         ]
         settling = asyncio.ensure_future(
             self.db(

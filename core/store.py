@@ -81,6 +81,7 @@ class Generation:
     relay_request_id: str | None
     relay_seconds: float | None
     image_paths: list[str]
+    image_meta: list[dict[str, Any]]
     file_refs: dict[str, list[str]]
     parent_id: int | None
     source_key: str | None
@@ -88,6 +89,12 @@ class Generation:
     @property
     def size(self) -> str:
         return f"{self.width}x{self.height}"
+
+    def relay_url(self, index: int) -> str | None:
+        """The relay's own link to image `index` (it expires after about a day)."""
+        meta = self.image_meta[index] if index < len(self.image_meta) else {}
+        url = meta.get("url")
+        return url if isinstance(url, str) else None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Generation:
@@ -113,6 +120,7 @@ class Generation:
             relay_request_id=row["relay_request_id"],
             relay_seconds=row["relay_seconds"],
             image_paths=json.loads(row["image_paths"] or "[]"),
+            image_meta=json.loads(row["image_meta"] or "[]"),
             file_refs=json.loads(row["file_refs"] or "{}"),
             parent_id=row["parent_id"],
             source_key=row["source_key"],

@@ -396,6 +396,8 @@ async def test_upload_limit(core: Core, dc: FakeDiscord, relay: FakeRelay) -> No
         assert posted.files == [] and "upload limit" in posted.content
         assert "Image 1" in posted.content and "Image 2" in posted.content
         assert posted.custom_ids()  # buttons still offered
+        links = relay.calls[-1].image_urls  # the too-large images are linked instead
+        assert links and all(f"at {url} for about a day" in posted.content for url in links)
 
 
 # -- admin, sync, logs, alerts ----------------------------------------------------------------
