@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from core import messages
+from core.images import remove_files
 from core.params import DrawParams, WatermarkChoice
 from core.service import (
     Delivered,
@@ -219,9 +220,5 @@ class Account:
         lang = self.service.lang(requester)
         rows = await self.db(self.db.store.history, requester.key, 100_000)
         paths = await self.db(self.db.store.forget_user, requester.key)
-        for path in paths:
-            try:
-                os.remove(path)
-            except OSError:
-                pass
+        await asyncio.to_thread(remove_files, paths)
         return messages.text("forgotten", lang, count=len(rows))

@@ -88,6 +88,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RELAY_TIMEOUT", "120", "seconds one draw may take, retries included"),
     Setting("MAX_IMAGE_BYTES", "20000000", "largest image download accepted, in bytes"),
     Setting("PROMPT_RETENTION_DAYS", "0", "days prompts are kept; 0 = forever"),
+    Setting("IMAGE_RETENTION_DAYS", "30", "days image files are kept on disk; 0 = forever"),
     Setting("SHUTDOWN_GRACE_SECONDS", "25", "seconds running draws get to finish on shutdown"),
     Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Setting("LOG_FORMAT", "text", "text or json"),
@@ -126,6 +127,7 @@ class Settings:
     relay_timeout: float = 120.0
     max_image_bytes: int = 20_000_000
     prompt_retention_days: int = 0
+    image_retention_days: int = 30
     shutdown_grace_seconds: float = 25.0
     log_level: str = "INFO"
     log_format: str = "text"
@@ -195,6 +197,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         "relay_timeout": reader.number("RELAY_TIMEOUT", 5.0, 3600.0),
         "max_image_bytes": reader.integer("MAX_IMAGE_BYTES", 1024, 500_000_000),
         "prompt_retention_days": reader.integer("PROMPT_RETENTION_DAYS", 0, 36_500),
+        "image_retention_days": reader.integer("IMAGE_RETENTION_DAYS", 0, 36_500),
         "shutdown_grace_seconds": reader.number("SHUTDOWN_GRACE_SECONDS", 0.0, 3600.0),
         "log_level": reader.choice(
             "LOG_LEVEL", {n: n.upper() for n in ("debug", "info", "warning", "error")}

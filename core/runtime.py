@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from core.account import Account
 from core.admin import Admin
 from core.config import Settings
+from core.images import remove_files
 from core.relay import RelayClient
 from core.service import DrawService
 from core.store import StoreRunner
@@ -61,10 +62,20 @@ class Core:
             db.close()
 
     async def _housekeeping(self) -> None:
-        """Hourly: blank prompts past the retention period."""
-        days = self.settings.prompt_retention_days
-        while days:
-            purged = await self.db(self.db.store.purge_prompts, time.time() - days * 86400)
-            if purged:
-                log.info("blanked %d prompts older than %d days", purged, days)
+        """Hourly: blank prompts and delete kept images past their retention periods."""
+        while True:
+            await self.expire()
             await asyncio.sleep(3600)
+
+    async def expire(self, now: float | None = None) -> tuple[int, int]:
+        """Apply PROMPT_RETENTION_DAYS and IMAGE_RETENTION_DAYS; returns (prompts, files)."""
+        now = time.time() if now is None else now
+        prompts = files = 0
+        if days := self.settings.prompt_retention_days:
+            prompts = await self.db(self.db.store.purge_prompts, now - days * 86400)
+        if days := self.settings.image_retention_days:
+            paths = await self.db(self.db.store.expire_images, now - days * 86400)
+            files = await asyncio.to_thread(remove_files, paths)
+        if prompts or files:
+            log.info("retention: blanked %d prompts, deleted %d image files", prompts, files)
+        return prompts, files

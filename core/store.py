@@ -471,6 +471,24 @@ class Store:
             self.db.execute("UPDATE users SET name = NULL WHERE key = ?", [user_key])
         return paths
 
+    def expire_images(self, before: float) -> list[str]:
+        """Forget the kept files of generations older than `before`; returns their paths
+        (Telegram file ids stay: Telegram keeps those files itself)."""
+        with self.db.atomic():
+            rows = list(
+                self.db.query(
+                    """SELECT image_paths FROM generations
+                    WHERE created_at < ? AND image_paths IS NOT NULL""",
+                    [before],
+                )
+            )
+            self.db.execute(
+                """UPDATE generations SET image_paths = NULL
+                WHERE created_at < ? AND image_paths IS NOT NULL""",
+                [before],
+            )
+        return [path for row in rows for path in json.loads(row["image_paths"] or "[]")]
+
     def purge_prompts(self, before: float) -> int:
         """Blank prompts older than `before` (data retention)."""
         cursor = self.db.execute(

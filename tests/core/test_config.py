@@ -10,7 +10,7 @@ import pytest
 
 from core.config import SETTINGS, ConfigError, Secret, Settings
 from core.params import Watermark
-from tests.conftest import child_env
+from tests.conftest import ROOT, child_env
 
 KEY = "sk-live-0123456789abcdef-SECRET"
 REQUIRED = {"YUNAPI_BASE_URL": "https://relay.example.com/", "YUNAPI_API_KEY": KEY}
@@ -217,3 +217,9 @@ def test_bots_help_lists_every_setting_with_its_default(tmp_path: Path) -> None:
         "python -m bots console",
     ):
         assert entry in text
+
+
+def test_env_example_documents_every_setting() -> None:
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for setting in SETTINGS:
+        assert f"{setting.name}=" in text, setting.name

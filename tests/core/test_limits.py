@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +89,22 @@ async def test_restart_keeps_every_count(settings: Settings, relay: FakeRelay) -
     async with Core.open(settings, ["telegram"]) as core:
         assert "2 of 3 images" in await core.account.quota(user(1), Place("telegram", "1"))
         assert reasons(await burst(core, [user(1)] * 3)) == {"delivered": 1, "user_daily": 2}
+
+
+@pytest.mark.env(PROMPT_RETENTION_DAYS="7", IMAGE_RETENTION_DAYS="30")
+async def test_retention_blanks_old_prompts_and_deletes_old_files(
+    core: Core, relay: FakeRelay
+) -> None:
+    outcome = await core.service.draw(user(1), Place("telegram", "1"), DrawParams("old fox"))
+    assert isinstance(outcome, Delivered)
+    path = Path(outcome.generation.image_paths[0])
+    day = 86400
+    assert await core.expire(now=time.time() + 6 * day) == (0, 0)
+    assert await core.expire(now=time.time() + 8 * day) == (1, 0)
+    kept = await core.db(core.db.store.get, outcome.generation.id)
+    assert kept is not None and kept.prompt == "" and await asyncio.to_thread(path.exists)
+    assert await core.expire(now=time.time() + 31 * day) == (0, 1)
+    gone = await core.db(core.db.store.get, outcome.generation.id)
+    assert gone is not None and gone.image_paths == []
+    assert not await asyncio.to_thread(path.exists)
+    assert "1 of 20 images" in await core.account.quota(user(1), Place("telegram", "1"))
