@@ -187,6 +187,13 @@ RETURNING id
 """
 
 
+def _tighter(limit: int, override: int | None) -> int:
+    """A limit (0 = none) with an override that may only lower it."""
+    if not override:
+        return limit
+    return override if limit == 0 else min(limit, override)
+
+
 _USED = """SELECT COALESCE(SUM(images), 0) FROM generations
 WHERE {column} = ? AND day = ? AND status IN ('pending', 'succeeded')"""
 _FAILED = "status IN ('failed', 'interrupted')"
@@ -274,20 +281,20 @@ class Store:
     # -- quota ---------------------------------------------------------------------------
 
     def effective_limits(self, user_key: str, chat_key: str, base: Limits) -> Limits:
-        """The deployment's limits with the user's and chat's overrides applied."""
+        """The deployment's limits with overrides applied. A chat's own overrides (set by its
+        admins) can only tighten them; a user's override (set by the bot's admins) replaces
+        the daily limit, up or down."""
         user = self.user(user_key) or {}
         chat = self.chat(chat_key) or {}
-        user_daily = base.user_daily
-        if chat.get("user_daily_limit") is not None:
-            user_daily = chat["user_daily_limit"]
+        user_daily = _tighter(base.user_daily, chat.get("user_daily_limit"))
         if user.get("daily_limit") is not None:
             user_daily = user["daily_limit"]
-        chat_daily = chat["daily_limit"] if chat.get("daily_limit") is not None else base.chat_daily
-        cooldown = chat.get("cooldown_seconds")
+        chat_daily = _tighter(base.chat_daily, chat.get("daily_limit"))
+        cooldown = max(base.cooldown_seconds, chat.get("cooldown_seconds") or 0)
         return Limits(
             user_daily=user_daily,
             chat_daily=chat_daily if chat.get("is_group") else 0,
-            cooldown_seconds=base.cooldown_seconds if cooldown is None else cooldown,
+            cooldown_seconds=cooldown,
             in_flight=base.in_flight,
         )
 

@@ -108,3 +108,16 @@ async def test_retention_blanks_old_prompts_and_deletes_old_files(
     assert gone is not None and gone.image_paths == []
     assert not await asyncio.to_thread(path.exists)
     assert "1 of 20 images" in await core.account.quota(user(1), Place("telegram", "1"))
+
+
+@pytest.mark.env(DAILY_LIMIT="2", COOLDOWN_SECONDS="0")
+async def test_a_chat_admin_cannot_lift_the_deployments_limit(
+    core: Core, relay: FakeRelay
+) -> None:
+    admin = AdminContext(user(1), GROUP, is_chat_admin=True)
+    for value in ("0", "50"):
+        await core.admin.run("limit", ["member", value], admin)
+    assert reasons(await burst(core, [user(1)] * 5, GROUP)) == {
+        "delivered": 2,
+        "user_daily": 3,
+    }

@@ -213,9 +213,16 @@ def test_disabled_chat(store: Store) -> None:
 def test_overrides_of_user_and_chat(store: Store) -> None:
     base = Limits(user_daily=20, chat_daily=50, cooldown_seconds=5, in_flight=2)
     store.touch_chat("telegram:-100", "group", is_group=True)
-    store.set_chat("telegram:-100", user_daily_limit=3, daily_limit=10, cooldown_seconds=0)
+    store.set_chat("telegram:-100", user_daily_limit=3, daily_limit=10, cooldown_seconds=60)
     limits = store.effective_limits("telegram:1", "telegram:-100", base)
-    assert limits == Limits(user_daily=3, chat_daily=10, cooldown_seconds=0, in_flight=2)
+    assert limits == Limits(user_daily=3, chat_daily=10, cooldown_seconds=60, in_flight=2)
+    # A chat's own overrides may only tighten the deployment's limits, never lift them.
+    for loose in (0, 30):
+        store.set_chat("telegram:-100", user_daily_limit=loose, daily_limit=loose * 10)
+        store.set_chat("telegram:-100", cooldown_seconds=0)
+        limits = store.effective_limits("telegram:1", "telegram:-100", base)
+        assert limits == Limits(user_daily=20, chat_daily=50, cooldown_seconds=5, in_flight=2)
+    store.set_chat("telegram:-100", user_daily_limit=3)
     store.set_user("telegram:1", daily_limit=7)
     assert store.effective_limits("telegram:1", "telegram:-100", base).user_daily == 7
     private = store.effective_limits("telegram:1", "telegram:1", base)
