@@ -191,6 +191,18 @@ def _normalise(token: str) -> str:
     return token
 
 
+def _size_with_tail(value: str, tail: str) -> str | None:
+    """`768` + ` x 512` or ` 512` as one size, if that is what they make; else None."""
+    joined = unicodedata.normalize("NFKC", value + tail)
+    if _SIZE.match(joined):
+        return joined
+    first, second = unicodedata.normalize("NFKC", value), unicodedata.normalize("NFKC", tail)
+    if first.isdigit() and second.strip().isdigit():
+        if all(SIZE_MIN <= int(side) <= SIZE_MAX for side in (first, second)):
+            return f"{first}x{second.strip()}"
+    return None
+
+
 def _read_value(text: str, position: int) -> tuple[str, int] | None:
     """The value starting at `position`: a quoted run, or the next token."""
     while position < len(text) and text[position].isspace():
@@ -248,10 +260,12 @@ def parse_draw(text: str, defaults: DrawParams | None = None) -> DrawParams:
                 value, position = found
             if value is not None and _FLAG.match(_normalise(value)) and flag.name != "watermark":
                 value = None
-            # `--size 768 x 512`: the size written with spaces around the x.
+            # `--size 768 x 512`, and `--size 768 512` when the second number is a height.
             tail = _SIZE_TAIL.match(text, position) if flag.name == "size" and value else None
-            if tail and value and _SIZE.match(unicodedata.normalize("NFKC", value + tail[0])):
-                value, position = value + tail[0], tail.end()
+            if tail and value:
+                joined = _size_with_tail(value, tail[0])
+                if joined is not None:
+                    value, position = joined, tail.end()
         if value is None:
             if flag.name in _OPTIONAL_VALUE:
                 state["wm_enabled"] = True
@@ -289,7 +303,10 @@ def _build(prompt: str, state: dict[str, Any], base: DrawParams) -> DrawParams:
     )
 
 
-_COMMAND = re.compile(r"^[/／]([A-Za-z_][A-Za-z0-9_]*)(?:@([A-Za-z0-9_]+))?(?:\s+|$)(.*)$", re.S)
+# The name ends at anything that is not ASCII word: `/draw一只猫` and `/draw，一只猫` are draws.
+_COMMAND = re.compile(
+    r"^[/／]([A-Za-z_][A-Za-z0-9_]*)(?:@([A-Za-z0-9_]+))?(?![A-Za-z0-9_@])[\s:：,，]*(.*)$", re.S
+)
 
 
 def split_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:

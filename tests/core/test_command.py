@@ -59,6 +59,8 @@ def test_single_number_size_is_square() -> None:
         ("a red fox --size 768 x 512 at dusk", (768, 512), "a red fox at dusk"),
         ("a red fox --size 512 2024 poster", (512, 512), "a red fox 2024 poster"),
         ("a red fox --size 768x512 1990s poster", (768, 512), "a red fox 1990s poster"),
+        ("a red fox --size 768 512", (768, 512), "a red fox"),
+        ("a red fox --size 768 ５１２ at dusk", (768, 512), "a red fox at dusk"),
     ],
 )
 def test_size_followed_by_prompt_words(text: str, size: tuple[int, int], prompt: str) -> None:
@@ -371,7 +373,12 @@ def test_usage_error_str_names_the_key() -> None:
         ("hello /draw a cat", None),
         ("", None),
         ("/", None),
-        ("/drawing-cats", None),
+        ("/drawing-cats", ("drawing", "-cats")),
+        ("/draw一只猫", ("draw", "一只猫")),
+        ("/draw，一只猫 --size 768x512", ("draw", "一只猫 --size 768x512")),
+        ("/draw:a cat", ("draw", "a cat")),
+        ("/draw@drawbot_test_bot一只猫", ("draw", "一只猫")),
+        ("/draw@other_bot一只猫", None),
     ],
 )
 def test_split_command(text: str, expected: tuple[str, str] | None) -> None:

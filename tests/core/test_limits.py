@@ -111,9 +111,7 @@ async def test_retention_blanks_old_prompts_and_deletes_old_files(
 
 
 @pytest.mark.env(DAILY_LIMIT="2", COOLDOWN_SECONDS="0")
-async def test_a_chat_admin_cannot_lift_the_deployments_limit(
-    core: Core, relay: FakeRelay
-) -> None:
+async def test_a_chat_admin_cannot_lift_the_deployments_limit(core: Core, relay: FakeRelay) -> None:
     admin = AdminContext(user(1), GROUP, is_chat_admin=True)
     for value in ("0", "50"):
         await core.admin.run("limit", ["member", value], admin)
