@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from core import messages
 from core.config import Settings
 from core.images import Image, ImageError, sniff
 from core.params import SEED_MAX, DrawParams, Watermark
-from core.relay import RelayClient, RelayError
+from core.relay import RelayBusy, RelayClient, RelayError
 from core.store import (
     AlreadyHandled,
     Denied,
@@ -32,6 +33,8 @@ from core.store import (
 log = logging.getLogger(__name__)
 
 AlertSink = Callable[[str, str], Awaitable[None]]
+# A draw must be answered within this many seconds of the request (Discord: 15 minutes).
+QUEUE_DEADLINE = 14 * 60.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class DrawService:
         self.db = db
         self.relay = relay
         self._cap = asyncio.Semaphore(settings.max_concurrent_draws)
+        self.queue_seconds = max(30.0, QUEUE_DEADLINE - settings.relay_timeout)
         self._tasks: set[asyncio.Task[Outcome]] = set()
         self._closing = False
         self.alert_sinks: list[AlertSink] = []
@@ -184,7 +188,7 @@ class DrawService:
             params.seed,
         )
         try:
-            async with self._cap:
+            async with self._slot():
                 result = await self.relay.generate(params.to_payload(watermark))
             paths = await asyncio.to_thread(self._save_images, generation_id, result.images)
         except RelayError as error:
@@ -232,6 +236,21 @@ class DrawService:
             result.seconds,
         )
         return Delivered(generation, result.images)
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One of the MAX_CONCURRENT_DRAWS relay slots. A draw that cannot get one in time
+        (its answer must still reach the user: Discord's follow-ups expire after 15 minutes)
+        fails as busy and is refunded."""
+        try:
+            async with asyncio.timeout(self.queue_seconds):
+                await self._cap.acquire()
+        except TimeoutError:
+            raise RelayBusy(f"no relay slot free within {self.queue_seconds:.0f}s") from None
+        try:
+            yield
+        finally:
+            self._cap.release()
 
     def _reserve(
         self,

@@ -119,3 +119,17 @@ async def test_a_chat_admin_cannot_lift_the_deployments_limit(core: Core, relay:
         "delivered": 2,
         "user_daily": 3,
     }
+
+
+@pytest.mark.env(DAILY_LIMIT="0", MAX_CONCURRENT_DRAWS="1", MAX_IN_FLIGHT_PER_USER="0")
+async def test_a_draw_that_waits_too_long_for_a_relay_slot_is_refunded(
+    core: Core, relay: FakeRelay
+) -> None:
+    relay.latency = 0.6
+    core.service.queue_seconds = 0.2  # in production: 14 minutes minus RELAY_TIMEOUT
+    outcomes = await burst(core, [user(1), user(2)])
+    assert reasons(outcomes) == {"delivered": 1, "busy": 1}
+    assert len(relay.calls) == 1
+    late = next(o for o in outcomes if not isinstance(o, Delivered))
+    assert "busy" in late.text and "no quota was used" in late.text
+    assert "0 images" in await core.account.quota(user(2), Place("telegram", "2"))
