@@ -187,6 +187,9 @@ class Account:
             generation = await self.own(requester, generation_id)
         if isinstance(generation, Refused):
             return generation
+        if not generation.prompt:  # forgotten, or past PROMPT_RETENTION_DAYS
+            lang = self.service.lang(requester)
+            return Refused("prompt_gone", messages.text("prompt_gone", lang, id=generation.id))
         params = params_of(generation)
         if new_seed:
             params = replace(params, seed=None)

@@ -313,7 +313,8 @@ class _Reader:
 
 
 def _shown(name: str, value: str) -> str:
-    return "a hidden value" if "KEY" in name or "TOKEN" in name else repr(value)
+    hidden = ("KEY", "TOKEN", "SECRET", "PROXY")  # a proxy URL may carry a password
+    return "a hidden value" if any(word in name for word in hidden) else repr(value)
 
 
 def describe_settings() -> str:

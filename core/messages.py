@@ -243,6 +243,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "There is nothing to redo yet. Draw something first with /draw.",
         "zh": "还没有可以重画的作品,先用 /draw 画一张吧。",
     },
+    "prompt_gone": {
+        "en": "The prompt of drawing #{id} is no longer kept, so it cannot be drawn again.",
+        "zh": "作品 #{id} 的提示词已不再保存,无法重画。",
+    },
     "image_gone": {
         "en": "The file of drawing #{id} is no longer kept. Use /redo {id} to draw it again.",
         "zh": "作品 #{id} 的文件已不再保存,可用 /redo {id} 重新生成。",

@@ -14,7 +14,7 @@ from core.admin import Admin
 from core.config import Settings
 from core.images import remove_files
 from core.relay import RelayClient
-from core.service import DrawService
+from core.service import QUEUE_DEADLINE, DrawService
 from core.store import StoreRunner
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class Core:
         """Open the store (settling draws a crash left pending) and the relay client."""
         names = list(platforms)
         db = StoreRunner(settings.database_path)
-        stale = time.time() - 2 * settings.relay_timeout - 600
+        stale = stale_before(settings, time.time())
         settled = await db(db.store.recover, names, stale)
         if settled:
             log.warning("settled %d draws left pending by an earlier run (refunded)", settled)
@@ -68,8 +68,12 @@ class Core:
             await asyncio.sleep(3600)
 
     async def expire(self, now: float | None = None) -> tuple[int, int]:
-        """Apply PROMPT_RETENTION_DAYS and IMAGE_RETENTION_DAYS; returns (prompts, files)."""
+        """Apply PROMPT_RETENTION_DAYS and IMAGE_RETENTION_DAYS, and settle any draw still
+        pending long past every deadline (its record failed to settle); (prompts, files)."""
         now = time.time() if now is None else now
+        stale = stale_before(self.settings, now)
+        if settled := await self.db(self.db.store.recover, [], stale):
+            log.warning("settled %d draws left pending past every deadline (refunded)", settled)
         prompts = files = 0
         if days := self.settings.prompt_retention_days:
             prompts = await self.db(self.db.store.purge_prompts, now - days * 86400)
@@ -79,3 +83,8 @@ class Core:
         if prompts or files:
             log.info("retention: blanked %d prompts, deleted %d image files", prompts, files)
         return prompts, files
+
+
+def stale_before(settings: Settings, now: float) -> float:
+    """A draw still pending from before this time is past every deadline: queue and relay."""
+    return now - QUEUE_DEADLINE - 2 * settings.relay_timeout

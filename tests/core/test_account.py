@@ -58,3 +58,15 @@ async def test_a_button_redraws_anothers_picture_only_where_it_was_posted(
     assert (turned.generation.width, turned.generation.height) == (768, 512)
     assert turned.generation.seed == relay.calls[1].body["seed"]
     assert len(relay.calls) == 3
+
+
+async def test_a_forgotten_prompt_is_not_drawn_again(core: Core, relay: FakeRelay) -> None:
+    generation_id = await drawn(core, ANN_DM)
+    await core.account.forget(ANN)
+    outcome = await core.account.redo(ANN, ANN_DM, generation_id)
+    assert isinstance(outcome, Refused) and outcome.reason == "prompt_gone"
+    assert (
+        outcome.text
+        == f"The prompt of drawing #{generation_id} is no longer kept, so it cannot be drawn again."
+    )
+    assert len(relay.calls) == 1

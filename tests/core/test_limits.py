@@ -14,6 +14,7 @@ from core.config import Settings
 from core.params import DrawParams
 from core.runtime import Core
 from core.service import Delivered, Outcome, Place, Requester
+from core.store import Limits, NewGeneration, Reserved
 from tests.fakes.relay import FakeRelay
 
 GROUP = Place("telegram", "-100", "Cats", is_group=True)
@@ -133,3 +134,31 @@ async def test_a_draw_that_waits_too_long_for_a_relay_slot_is_refunded(
     late = next(o for o in outcomes if not isinstance(o, Delivered))
     assert "busy" in late.text and "no quota was used" in late.text
     assert "0 images" in await core.account.quota(user(2), Place("telegram", "2"))
+
+
+async def test_housekeeping_settles_a_draw_stuck_pending(core: Core, relay: FakeRelay) -> None:
+    """A row whose settle failed (say, the disk was locked) stops counting within the hour."""
+    store = core.db.store
+    new = NewGeneration(
+        user_key="telegram:1",
+        chat_key="telegram:1",
+        platform="telegram",
+        day=core.service.today(),
+        prompt="x",
+        width=512,
+        height=512,
+        seed=1,
+        steps=25,
+        scale=3.5,
+        expand=True,
+        super_res=True,
+        watermark={},
+    )
+    reserved = await core.db(store.reserve, new, Limits())
+    assert isinstance(reserved, Reserved)
+    assert await core.expire() == (0, 0)
+    row = await core.db(store.get, reserved.generation_id)
+    assert row is not None and row.status == "pending"  # still within its deadlines
+    await core.expire(now=time.time() + 3600)
+    row = await core.db(store.get, reserved.generation_id)
+    assert row is not None and row.status == "interrupted"
