@@ -8,11 +8,11 @@ import importlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from typing import Protocol
 
 from bots.web import WebServer
-from core.config import ConfigError, Settings, describe_settings
+from core.config import ConfigError, SettingRejected, Settings, describe_settings
 from core.logs import setup_logging
 from core.runtime import Core
 
@@ -42,7 +42,7 @@ class Adapter(Protocol):
 
     def __call__(
         self, core: Core, stop: asyncio.Event, web: WebServer | None
-    ) -> Awaitable[None]: ...
+    ) -> Coroutine[object, object, None]: ...
 
 
 def chosen_adapters(mode: str | None, settings: Settings) -> list[str]:
@@ -73,8 +73,13 @@ def fail(message: str) -> int:
     return 2
 
 
+class AdapterFailed(Exception):
+    """An adapter stopped by itself (not asked to): the process exits non-zero."""
+
+
 async def serve(settings: Settings, names: list[str]) -> None:
-    """Run the adapters in one loop; on SIGTERM/SIGINT let draws finish, then stop them."""
+    """Run the adapters in one loop; on SIGTERM/SIGINT let draws finish, then stop them.
+    If an adapter fails, the others are stopped the same way and its error is raised."""
     adapters: dict[str, Adapter] = {
         name: importlib.import_module(ADAPTERS[name]).run for name in names
     }
@@ -86,7 +91,11 @@ async def serve(settings: Settings, names: list[str]) -> None:
     async with Core.open(settings, names) as core:
         web = web_server(core, names)
         if web is not None:
-            await web.start()
+            try:
+                await web.start()
+            except OSError as error:
+                variable = "PORT" if web.port == settings.port else "HEALTH_PORT"
+                raise SettingRejected(variable, f"({web.port}) cannot be used: {error}") from None
         adapters_stop = asyncio.Event()
         tasks = [
             asyncio.create_task(adapter(core, adapters_stop, web), name=name)
@@ -102,11 +111,20 @@ async def serve(settings: Settings, names: list[str]) -> None:
         adapters_stop.set()
         waiter.cancel()
         results = await asyncio.gather(*tasks, return_exceptions=True)
-        for name, result in zip(adapters, results, strict=True):
-            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-                log.error("%s adapter stopped with an error: %r", name, result)
         if web is not None:
             await web.stop()
+    failures = [
+        (name, result)
+        for name, result in zip(adapters, results, strict=True)
+        if isinstance(result, Exception)
+    ]
+    for name, failure in failures:
+        if isinstance(failure, ConfigError):
+            raise failure
+        log.error("%s adapter stopped with an error", name, exc_info=failure)
+    if failures:
+        name, failure = failures[0]
+        raise AdapterFailed(f"the {name} adapter stopped: {type(failure).__name__}: {failure}")
 
 
 def web_server(core: Core, names: list[str]) -> WebServer | None:
@@ -170,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
         return fail("drawbot: " + " ".join(problems))
     try:
         asyncio.run(serve(settings, names))
+    except ConfigError as error:
+        return fail("drawbot: " + "\n".join(error.problems))
+    except AdapterFailed as error:
+        print(f"drawbot: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     return 0

@@ -24,6 +24,7 @@ from bots.discord_commands import DrawButton, Translator, install
 from bots.discord_handlers import NO_MENTIONS, Handlers
 from bots.web import WebServer
 from core import messages
+from core.config import SettingRejected
 from core.runtime import Core
 
 log = logging.getLogger(__name__)
@@ -132,12 +133,13 @@ def _token(core: Core) -> str:
     """The bot token, after checking what discord.py cannot work with."""
     token = core.settings.discord_bot_token
     if token is None or not token.reveal():
-        raise RuntimeError("DISCORD_BOT_TOKEN is required for the Discord adapter")
+        raise SettingRejected("DISCORD_BOT_TOKEN", "is required for the Discord adapter")
     proxy = core.settings.https_proxy
     if proxy and not proxy.startswith(("http://", "https://")):
-        raise RuntimeError(
-            "HTTPS_PROXY is a SOCKS proxy, which discord.py cannot use; "
-            "give an http:// or https:// proxy for Discord"
+        raise SettingRejected(
+            "HTTPS_PROXY",
+            "is a SOCKS proxy, which discord.py cannot use; "
+            "give an http:// or https:// proxy for Discord",
         )
     return token.reveal()
 
@@ -156,7 +158,10 @@ async def serve(client: DrawbotClient, stop: asyncio.Event, web: WebServer | Non
     try:
         done, _ = await asyncio.wait({runner, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if runner in done:
-            runner.result()  # a failed login or a fatal gateway error ends the adapter
+            try:
+                runner.result()  # a failed login or a fatal gateway error ends the adapter
+            except discord.LoginFailure:
+                raise SettingRejected("DISCORD_BOT_TOKEN", "was rejected by Discord") from None
             return
         await client.drain()
     finally:

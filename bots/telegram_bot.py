@@ -35,7 +35,7 @@ from core import messages
 from core.admin import ADMIN_COMMANDS, AdminContext
 from core.chat import TEXT_COMMANDS, text_reply
 from core.command import UsageError, parse_draw, split_command
-from core.config import Settings
+from core.config import SettingRejected, Settings
 from core.http import fast_transport
 from core.params import DrawParams
 from core.runtime import Core
@@ -362,7 +362,9 @@ async def run(core: Core, stop: asyncio.Event, web: WebServer | None = None) -> 
     except BaseException as error:
         await application.bot.shutdown()  # close its HTTP clients
         if isinstance(error, InvalidToken):  # its message would carry the token
-            raise RuntimeError("Telegram rejected TELEGRAM_BOT_TOKEN (see @BotFather)") from None
+            raise SettingRejected(
+                "TELEGRAM_BOT_TOKEN", "was rejected by Telegram (see @BotFather)"
+            ) from None
         raise
     async with application:
         await register_commands(application)

@@ -46,6 +46,15 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
 
+class SettingRejected(ConfigError):
+    """A setting that parsed but did not work: a token the platform refused, a path or port
+    that cannot be used. Start-up stops with exit status 2, like any other bad setting."""
+
+    def __init__(self, variable: str, reason: str) -> None:
+        super().__init__([f"{variable} {reason}"])
+        self.variable = variable
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its name, default, help and parser."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 from core.account import Account
 from core.admin import Admin
-from core.config import Settings
+from core.config import SettingRejected, Settings
 from core.images import remove_files
 from core.relay import RelayClient
 from core.service import QUEUE_DEADLINE, DrawService
@@ -36,7 +37,11 @@ class Core:
     async def open(cls, settings: Settings, platforms: Iterable[str]) -> AsyncIterator[Core]:
         """Open the store (settling draws a crash left pending) and the relay client."""
         names = list(platforms)
-        db = StoreRunner(settings.database_path)
+        try:
+            db = StoreRunner(settings.database_path)
+        except (OSError, sqlite3.Error) as error:
+            reason = f"({settings.database_path}) cannot be used: {error}"
+            raise SettingRejected("DATABASE_PATH", reason) from None
         stale = stale_before(settings, time.time())
         settled = await db(db.store.recover, names, stale)
         if settled:

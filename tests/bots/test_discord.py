@@ -20,7 +20,7 @@ from bots.discord_bot import DrawbotClient, gateway_url, rest_root, serve, sync_
 from bots.discord_commands import draw_text
 from bots.discord_handlers import upload_batches
 from core.command import parse_draw
-from core.config import Settings
+from core.config import SettingRejected, Settings
 from core.images import Image
 from core.runtime import Core
 from tests.conftest import child_env
@@ -496,7 +496,7 @@ async def test_the_token_never_reaches_the_logs(
         await sentence_of(dc, dc.slash_command("draw", {"prompt": "--bogus"}))
     await sync_commands(core)
     dc.token = "another-token"  # the next login is refused
-    with pytest.raises(discord.LoginFailure):
+    with pytest.raises(SettingRejected, match="DISCORD_BOT_TOKEN was rejected by Discord"):
         await serve(DrawbotClient(core), asyncio.Event())
     assert len(caplog.records) > 20  # discord.py's own DEBUG logs included
     assert "discord.http" in {r.name for r in caplog.records}
@@ -507,7 +507,7 @@ async def test_the_token_never_reaches_the_logs(
 
 @pytest.mark.env(HTTPS_PROXY="socks5://127.0.0.1:1080")
 async def test_a_socks_proxy_is_refused_clearly(core: Core) -> None:
-    with pytest.raises(RuntimeError, match="http:// or https:// proxy"):
+    with pytest.raises(SettingRejected, match="http:// or https:// proxy"):
         await serve(DrawbotClient(core), asyncio.Event())
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from bots.telegram_bot import base_file_url, run, webhook_secret
 from bots.web import WebServer
-from core.config import Settings
+from core.config import SettingRejected, Settings
 from core.runtime import Core
 from tests.bots.conftest import TG_TOKEN, open_core, running, until
 from tests.conftest import API_KEY, child_env
@@ -280,7 +280,7 @@ async def test_a_rejected_token_stops_with_a_clear_error_without_the_token(
     wrong = "7312345678:AAHwrongwrongwrongwrongwrongwrong12"
     settings = Settings.load(environ={**tg_env, "TELEGRAM_BOT_TOKEN": wrong}, env_file=None)
     async with open_core(settings) as core:
-        with pytest.raises(RuntimeError, match="rejected TELEGRAM_BOT_TOKEN") as error:
+        with pytest.raises(SettingRejected, match="TELEGRAM_BOT_TOKEN was rejected") as error:
             await run(core, asyncio.Event())
     assert wrong not in repr(error.value) and error.value.__cause__ is None
     assert error.value.__suppress_context__

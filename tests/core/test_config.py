@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from core.config import SETTINGS, ConfigError, Secret, Settings
 from core.params import Watermark
 from tests.conftest import ROOT, child_env
+from tests.fakes.telegram import FakeTelegram
 
 KEY = "sk-live-0123456789abcdef-SECRET"
 REQUIRED = {"YUNAPI_BASE_URL": "https://relay.example.com/", "YUNAPI_API_KEY": KEY}
@@ -223,3 +225,52 @@ def test_env_example_documents_every_setting() -> None:
     text = (ROOT / ".env.example").read_text(encoding="utf-8")
     for setting in SETTINGS:
         assert f"{setting.name}=" in text, setting.name
+
+
+def test_an_unusable_database_path_exits_2_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    result = run_bots(
+        tmp_path,
+        "console",
+        YUNAPI_BASE_URL="http://127.0.0.1:9",
+        YUNAPI_API_KEY=KEY,
+        DATABASE_PATH=str(tmp_path / "file" / "bot.db"),
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("drawbot: DATABASE_PATH (")
+    assert "cannot be used" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_rejected_or_unreachable_platform_stops_with_a_status(tmp_path: Path) -> None:
+    """A token the platform refuses is a bad setting (2); an adapter that fails otherwise, 1."""
+    token = "7312345678:AAHrealrealrealrealrealrealrealre12"
+
+    async def with_fake() -> subprocess.CompletedProcess[str]:
+        async with FakeTelegram(token="7312345678:AAHotherotherotherotherotherother12") as tg:
+            return await asyncio.to_thread(
+                run_bots,
+                tmp_path,
+                "telegram",
+                YUNAPI_BASE_URL="http://127.0.0.1:9",
+                YUNAPI_API_KEY=KEY,
+                TELEGRAM_BOT_TOKEN=token,
+                TELEGRAM_API_BASE_URL=f"{tg.base_url}/bot",
+            )
+
+    rejected = asyncio.run(with_fake())
+    assert rejected.returncode == 2, rejected.stderr
+    assert "drawbot: TELEGRAM_BOT_TOKEN was rejected by Telegram" in rejected.stderr
+    assert token not in rejected.stderr and token.split(":")[1] not in rejected.stderr
+
+    unreachable = run_bots(
+        tmp_path,
+        "telegram",
+        YUNAPI_BASE_URL="http://127.0.0.1:9",
+        YUNAPI_API_KEY=KEY,
+        TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot",
+        LOG_LEVEL="error",
+    )
+    assert unreachable.returncode == 1, unreachable.stderr
+    assert "drawbot: the telegram adapter stopped: " in unreachable.stderr
+    assert token.split(":")[1] not in unreachable.stderr
