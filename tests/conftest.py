@@ -17,6 +17,7 @@ import pytest
 
 from core.config import Settings
 from core.runtime import Core
+from core.store import NewGeneration
 from tests.fakes.relay import FakeRelay
 
 API_KEY = "sk-test-relay-key-0123456789abcdef"
@@ -72,3 +73,31 @@ def settings(env: dict[str, str]) -> Settings:
 async def core(settings: Settings) -> AsyncIterator[Core]:
     async with Core.open(settings, ["test"]) as opened:
         yield opened
+
+
+def new_generation(
+    user: str = "telegram:1",
+    chat: str = "telegram:-100",
+    *,
+    platform: str | None = None,
+    day: str = "2025-03-01",
+    source_key: str | None = None,
+    prompt: str = "a red fox",
+) -> NewGeneration:
+    """A reservation request with every parameter filled in; name only what a test needs."""
+    return NewGeneration(
+        user_key=user,
+        chat_key=chat,
+        platform=platform or user.partition(":")[0],
+        day=day,
+        prompt=prompt,
+        width=768,
+        height=512,
+        seed=42,
+        steps=25,
+        scale=3.5,
+        expand=True,
+        super_res=True,
+        watermark={"enabled": True, "text": "drawbot"},
+        source_key=source_key,
+    )

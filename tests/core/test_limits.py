@@ -14,7 +14,8 @@ from core.config import Settings
 from core.params import DrawParams
 from core.runtime import Core
 from core.service import Delivered, Outcome, Place, Requester
-from core.store import Limits, NewGeneration, Reserved
+from core.store import Limits, Reserved
+from tests.conftest import new_generation
 from tests.fakes.relay import FakeRelay
 
 GROUP = Place("telegram", "-100", "Cats", is_group=True)
@@ -139,21 +140,7 @@ async def test_a_draw_that_waits_too_long_for_a_relay_slot_is_refunded(
 async def test_housekeeping_settles_a_draw_stuck_pending(core: Core, relay: FakeRelay) -> None:
     """A row whose settle failed (say, the disk was locked) stops counting within the hour."""
     store = core.db.store
-    new = NewGeneration(
-        user_key="telegram:1",
-        chat_key="telegram:1",
-        platform="telegram",
-        day=core.service.today(),
-        prompt="x",
-        width=512,
-        height=512,
-        seed=1,
-        steps=25,
-        scale=3.5,
-        expand=True,
-        super_res=True,
-        watermark={},
-    )
+    new = new_generation("telegram:1", "telegram:1", day=core.service.today())
     reserved = await core.db(store.reserve, new, Limits())
     assert isinstance(reserved, Reserved)
     assert await core.expire() == (0, 0)

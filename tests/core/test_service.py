@@ -16,8 +16,8 @@ from core.config import Settings
 from core.params import SEED_MAX, DrawParams
 from core.runtime import Core
 from core.service import Delivered, Place, Refused, Requester
-from core.store import Limits, NewGeneration, Store
-from tests.conftest import API_KEY
+from core.store import Limits, Store
+from tests.conftest import API_KEY, new_generation
 from tests.fakes.png import png_size
 from tests.fakes.relay import FakeRelay, Reply
 
@@ -263,21 +263,7 @@ async def test_close_lets_a_quick_draw_finish(core: Core, relay: FakeRelay) -> N
 
 async def test_open_settles_draws_left_pending(settings: Settings, relay: FakeRelay) -> None:
     store = Store(settings.database_path)
-    new = NewGeneration(
-        user_key="telegram:1",
-        chat_key="telegram:1",
-        platform="test",
-        day="2025-01-01",
-        prompt="fox",
-        width=512,
-        height=512,
-        seed=1,
-        steps=25,
-        scale=3.5,
-        expand=True,
-        super_res=True,
-        watermark={},
-    )
+    new = new_generation("telegram:1", "telegram:1", platform="test", day="2025-01-01")
     left = store.reserve(new, Limits())
     store.close()
     async with Core.open(settings, ["test"]) as core:

@@ -16,41 +16,14 @@ from core.store import (
     AlreadyHandled,
     Denied,
     Limits,
-    NewGeneration,
     Reserved,
     Store,
     StoreRunner,
 )
+from tests.conftest import new_generation as new
 
 DAY = "2025-03-01"
 NOW = 1_740_787_200.0  # 2025-03-01 00:00 UTC
-
-
-def new(
-    user: str = "telegram:1",
-    chat: str = "telegram:-100",
-    *,
-    platform: str | None = None,
-    day: str = DAY,
-    source_key: str | None = None,
-    prompt: str = "a red fox",
-) -> NewGeneration:
-    return NewGeneration(
-        user_key=user,
-        chat_key=chat,
-        platform=platform or user.partition(":")[0],
-        day=day,
-        prompt=prompt,
-        width=768,
-        height=512,
-        seed=42,
-        steps=25,
-        scale=3.5,
-        expand=True,
-        super_res=True,
-        watermark={"enabled": True, "text": "drawbot"},
-        source_key=source_key,
-    )
 
 
 def succeed(store: Store, generation_id: int, paths: list[str] | None = None) -> None:
