@@ -22,7 +22,7 @@ from pathlib import Path
 
 from core.config import Settings
 from core.params import DrawParams
-from core.runtime import Core
+from core.root import Core
 from core.service import Delivered, Place, Requester
 from core.store import Limits, NewGeneration, Reserved, Store
 

@@ -14,7 +14,7 @@ from typing import Protocol
 from bots.web import WebServer
 from core.config import ConfigError, SettingRejected, Settings, describe_settings
 from core.logs import setup_logging
-from core.runtime import Core
+from core.root import Core
 
 log = logging.getLogger("bots")
 

@@ -6,8 +6,9 @@ import asyncio
 import sys
 
 from core.config import Settings
-from core.runtime import Core
+from core.root import Core
 from core.service import Requester
+from core.store import Store
 
 USAGE = """usage: python -m bots admin <command>
 
@@ -74,8 +75,11 @@ async def _run(settings: Settings, command: str, args: list[str]) -> str:
             return await admin.stats(lang)
         if command == "history":
             count = int(args[1]) if len(args) > 1 else 20
-            rows = await core.db(core.db.store.history, _key(args[0]), count)
-            lines = [f"#{g.id} {g.status} {g.size} seed={g.seed} {g.prompt[:60]}" for g in rows]
+            rows = await core.store.run(Store.history, _key(args[0]), count)
+            lines = [
+                f"#{g.id} {g.status} {g.params.size} seed={g.params.seed} {g.params.prompt[:60]}"
+                for g in rows
+            ]
             return "\n".join(lines) or "(none)"
         if command == "forget":
             platform, _, user_id = _key(args[0]).partition(":")

@@ -13,7 +13,7 @@ from core.account import caption
 from core.admin import AdminContext
 from core.chat import text_reply
 from core.command import UsageError, parse_draw, split_command
-from core.runtime import Core
+from core.root import Core
 from core.service import Delivered, Outcome, Place, Requester
 
 PROMPT = "drawbot> "

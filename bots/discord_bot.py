@@ -25,7 +25,7 @@ from bots.discord_handlers import NO_MENTIONS, Handlers
 from bots.web import WebServer
 from core import messages
 from core.config import SettingRejected
-from core.runtime import Core
+from core.root import Core
 
 log = logging.getLogger(__name__)
 

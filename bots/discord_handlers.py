@@ -31,9 +31,9 @@ from core.admin import AdminContext
 from core.chat import text_reply
 from core.command import UsageError, parse_draw
 from core.images import Image
-from core.runtime import Core
+from core.root import Core
 from core.service import Delivered, Outcome, Place, Refused, Requester
-from core.store import Generation
+from core.store import Generation, Store
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +62,12 @@ def is_server_manager(interaction: discord.Interaction) -> bool:
 
 def discord_caption(generation: Generation, lang: str) -> str:
     """core's caption with the prompt cut first, then markdown-escaped."""
-    prompt = generation.prompt
+    prompt = generation.params.prompt
     if len(prompt) > 800:
         prompt = prompt[:799].rstrip() + "…"
     escaped = discord.utils.escape_markdown(prompt)
-    return caption(replace(generation, prompt=escaped), lang, prompt_limit=CONTENT_MAX)
+    escaped_params = replace(generation.params, prompt=escaped)
+    return caption(replace(generation, params=escaped_params), lang, prompt_limit=CONTENT_MAX)
 
 
 def upload_batches(images: list[Image], limit: int) -> tuple[list[list[int]], list[int]]:
@@ -229,7 +230,7 @@ class Handlers:
             if error.code != 40060:
                 return False
         interaction.extras["acknowledged"] = True
-        seen = await self.core.db(self.core.db.store.by_source, source_key)
+        seen = await self.core.store.run(Store.by_source, source_key)
         return seen is None
 
     async def say(self, interaction: discord.Interaction, text: str) -> None:

@@ -38,7 +38,7 @@ from core.command import UsageError, parse_draw, split_command
 from core.config import SettingRejected, Settings
 from core.http import fast_transport
 from core.params import DrawParams
-from core.runtime import Core
+from core.root import Core
 from core.service import Place, Requester
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class Handlers:
     def __init__(self, core: Core, application: Application) -> None:  # type: ignore[type-arg]
         self.core = core
         self.bot = application.bot
-        self.send = Sender(application.bot, core.db)
+        self.send = Sender(application.bot, core.store)
         self.actions = ChatActions(application.bot)
 
     def lang(self, user: User | None) -> str:

@@ -29,7 +29,7 @@ from core import messages
 from core.account import caption, resize_choice
 from core.images import Image
 from core.service import Delivered, Outcome, Refused
-from core.store import Generation, StoreRunner
+from core.store import Generation, Store, StoreThread
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +116,9 @@ class Target:
 class Sender:
     """Sends outcomes to chats and remembers Telegram's file ids for cheap resends."""
 
-    def __init__(self, bot: Bot, db: StoreRunner) -> None:
+    def __init__(self, bot: Bot, store: StoreThread) -> None:
         self.bot = bot
-        self.db = db
+        self.store = store
 
     async def text(
         self, target: Target, text: str, markup: InlineKeyboardMarkup | None = None
@@ -146,7 +146,7 @@ class Sender:
         ids = [file_id_of(message) for message in sent]
         found = [i for i in ids if i]
         if found and found != known:
-            await self.db(self.db.store.add_file_refs, generation.id, "telegram", found)
+            await self.store.run(Store.add_file_refs, generation.id, "telegram", found)
 
     async def _send_images(
         self,

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from core.runtime import Core
+from core.root import Core
+from core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class WebServer:
     async def healthz(self, _: web.Request) -> web.Response:
         """200 when the database answers; the relay's reachability and adapters reported too."""
         try:
-            await self.core.db(self.core.db.store.ping)
+            await self.core.store.run(Store.ping)
             database = True
         except Exception:
             log.exception("health check: database failed")

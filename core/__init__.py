@@ -6,7 +6,7 @@ from core.command import UsageError, parse_draw, split_command
 from core.config import ConfigError, Settings
 from core.params import DrawParams, Watermark, WatermarkChoice
 from core.relay import RelayClient, RelayError
-from core.runtime import Core
+from core.root import Core
 from core.service import Delivered, DrawService, Place, Refused, Requester
 
 __all__ = [

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from core import messages
 from core.images import remove_files
-from core.params import DrawParams, WatermarkChoice
 from core.service import (
     Delivered,
     DrawService,
@@ -19,7 +18,7 @@ from core.service import (
     Requester,
     load_images,
 )
-from core.store import Generation
+from core.store import Generation, Store
 
 CAPTION_PROMPT_LIMIT = 900
 
@@ -40,12 +39,12 @@ def caption(
             "caption",
             lang,
             prompt=prompt,
-            size=generation.size,
-            seed=generation.seed,
+            size=generation.params.size,
+            seed=generation.params.seed,
             id=generation.id,
         )
 
-    prompt = generation.prompt
+    prompt = generation.params.prompt
     while True:
         if len(prompt) > prompt_limit:
             prompt = prompt[: max(0, prompt_limit - 1)].rstrip() + "…"
@@ -58,32 +57,11 @@ def caption(
 
 def resize_choice(generation: Generation) -> tuple[int, int]:
     """The size offered by the 'same seed, other size' button: the shape turned or squared."""
-    if generation.width == generation.height:
+    if generation.params.width == generation.params.height:
         return 768, 512
-    if generation.width > generation.height:
-        return generation.height, generation.width
+    if generation.params.width > generation.params.height:
+        return generation.params.height, generation.params.width
     return 768, 768
-
-
-def params_of(generation: Generation) -> DrawParams:
-    """The parameters that made a generation, to draw it again."""
-    watermark = generation.watermark
-    return DrawParams(
-        prompt=generation.prompt,
-        width=generation.width,
-        height=generation.height,
-        seed=generation.seed,
-        steps=generation.steps,
-        scale=generation.scale,
-        expand=generation.expand,
-        super_res=generation.super_res,
-        watermark=WatermarkChoice(
-            enabled=watermark.get("enabled"),
-            text=watermark.get("text"),
-            position=watermark.get("position"),
-            opacity=watermark.get("opacity"),
-        ),
-    )
 
 
 class Account:
@@ -91,15 +69,16 @@ class Account:
 
     def __init__(self, service: DrawService) -> None:
         self.service = service
-        self.db = service.db
+        self.store = service.store
 
     async def quota(self, requester: Requester, place: Place) -> str:
         lang = self.service.lang(requester)
-        store = self.db.store
-        limits = await self.db(
-            store.effective_limits, requester.key, place.key, self.service.base_limits()
+        limits = await self.store.run(
+            Store.effective_limits, requester.key, place.key, self.service.base_limits()
         )
-        usage = await self.db(store.usage, requester.key, place.key, self.service.today(), limits)
+        usage = await self.store.run(
+            Store.usage, requester.key, place.key, self.service.today(), limits
+        )
         reset = self.service.next_reset().strftime("%H:%M")
         zone = self.service.settings.timezone
         if usage.limit:
@@ -122,13 +101,15 @@ class Account:
 
     async def history(self, requester: Requester, limit: int = 10) -> tuple[str, list[Generation]]:
         lang = self.service.lang(requester)
-        rows = await self.db(self.db.store.history, requester.key, limit)
+        rows = await self.store.run(Store.history, requester.key, limit)
         if not rows:
             return messages.text("history_empty", lang), []
         zone = self.service.settings.zone
         lines = [messages.text("history_title", lang)]
         for row in rows:
-            prompt = row.prompt if len(row.prompt) <= 60 else row.prompt[:59] + "…"
+            prompt = (
+                row.params.prompt if len(row.params.prompt) <= 60 else row.params.prompt[:59] + "…"
+            )
             lines.append(
                 messages.text(
                     "history_line",
@@ -136,8 +117,8 @@ class Account:
                     id=row.id,
                     when=datetime.fromtimestamp(row.created_at, zone).strftime("%m-%d %H:%M"),
                     status=messages.text(f"status_{row.status}", lang),
-                    size=f"{row.width}x{row.height}",
-                    seed=row.seed,
+                    size=f"{row.params.width}x{row.params.height}",
+                    seed=row.params.seed,
                     prompt=prompt,
                 )
             )
@@ -148,11 +129,11 @@ class Account:
         """The requester's generation by id, or their latest one."""
         lang = self.service.lang(requester)
         if generation_id is None:
-            rows = await self.db(self.db.store.history, requester.key, 1)
+            rows = await self.store.run(Store.history, requester.key, 1)
             if not rows:
                 return Refused("nothing_to_redo", messages.text("nothing_to_redo", lang))
             return rows[0]
-        generation = await self.db(self.db.store.get, generation_id)
+        generation = await self.store.run(Store.get, generation_id)
         if generation is None or generation.user_key != requester.key:
             return Refused("not_found", messages.text("not_found", lang, id=generation_id))
         return generation
@@ -173,7 +154,7 @@ class Account:
         see resize_choice) or another size on request. With `anyone`, another user's
         generation may be redrawn where it was posted (a button under it in a group)."""
         if anyone and generation_id is not None:
-            found = await self.db(self.db.store.get, generation_id)
+            found = await self.store.run(Store.get, generation_id)
             posted_here = found is not None and found.chat_key == place.key
             generation: Generation | Refused = (
                 found
@@ -187,10 +168,10 @@ class Account:
             generation = await self.own(requester, generation_id)
         if isinstance(generation, Refused):
             return generation
-        if not generation.prompt:  # forgotten, or past PROMPT_RETENTION_DAYS
+        if not generation.params.prompt:  # forgotten, or past PROMPT_RETENTION_DAYS
             lang = self.service.lang(requester)
             return Refused("prompt_gone", messages.text("prompt_gone", lang, id=generation.id))
-        params = params_of(generation)
+        params = generation.params
         if new_seed:
             params = replace(params, seed=None)
         if turn:
@@ -207,21 +188,21 @@ class Account:
         """The stored files of a generation, never charged: one's own, or one that was posted
         in `place` (the 'original file' button under someone else's picture)."""
         lang = self.service.lang(requester)
-        generation = await self.db(self.db.store.get, generation_id)
+        generation = await self.store.run(Store.get, generation_id)
         visible = generation is not None and (
             generation.user_key == requester.key
             or (place is not None and generation.chat_key == place.key)
         )
         if generation is None or not visible or generation.status != "succeeded":
             return Refused("not_found", messages.text("not_found", lang, id=generation_id))
-        images = await self.db(load_images, generation)
+        images = await asyncio.to_thread(load_images, generation)
         if not images:
             return Refused("image_gone", messages.text("image_gone", lang, id=generation_id))
         return Delivered(generation, images, repeat=True)
 
     async def forget(self, requester: Requester) -> str:
         lang = self.service.lang(requester)
-        rows = await self.db(self.db.store.history, requester.key, 100_000)
-        paths = await self.db(self.db.store.forget_user, requester.key)
+        rows = await self.store.run(Store.history, requester.key, 100_000)
+        paths = await self.store.run(Store.forget_user, requester.key)
         await asyncio.to_thread(remove_files, paths)
         return messages.text("forgotten", lang, count=len(rows))

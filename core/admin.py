@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from core import messages
 from core.relay import RelayError
 from core.service import DrawService, Place, Requester
+from core.store import Store
 
 GLOBAL_COMMANDS = {"ban", "unban", "stats", "balance"}
 CHAT_COMMANDS = {"enable", "disable", "chatwatermark", "limit"}
@@ -47,7 +48,7 @@ class Admin:
 
     def __init__(self, service: DrawService) -> None:
         self.service = service
-        self.db = service.db
+        self.store = service.store
 
     def is_admin(self, requester: Requester) -> bool:
         return requester.key in self.service.settings.admin_ids
@@ -130,17 +131,17 @@ class Admin:
     # -- operations (also used by `python -m bots admin`) --------------------------------
 
     async def ban(self, user_key: str, banned: bool = True, reason: str | None = None) -> None:
-        await self.db(self.db.store.set_user, user_key, banned=int(banned), ban_reason=reason)
+        await self.store.run(Store.set_user, user_key, banned=int(banned), ban_reason=reason)
 
     async def set_user(self, user_key: str, **values: object) -> None:
-        await self.db(self.db.store.set_user, user_key, **values)
+        await self.store.run(Store.set_user, user_key, **values)
 
     async def set_chat(self, chat_key: str, **values: object) -> None:
-        await self.db(self.db.store.set_chat, chat_key, **values)
+        await self.store.run(Store.set_chat, chat_key, **values)
 
     async def stats(self, lang: str) -> str:
         week_ago = time.time() - 7 * 86400
-        figures = await self.db(self.db.store.stats, week_ago, self.service.today())
+        figures = await self.store.run(Store.stats, week_ago, self.service.today())
         failures = ", ".join(f"{k}: {v}" for k, v in figures["failures"].items()) or "-"
         top = ", ".join(f"{name or key} ({n})" for key, name, n in figures["top_users"]) or "-"
         mean = figures["mean_relay_seconds"]

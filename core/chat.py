@@ -6,7 +6,7 @@ import shlex
 
 from core import messages
 from core.admin import ADMIN_COMMANDS, AdminContext
-from core.runtime import Core
+from core.root import Core
 
 TEXT_COMMANDS = frozenset({"start", "help", "quota", "history", "forget"}) | ADMIN_COMMANDS
 

@@ -8,9 +8,9 @@ migrations = Migrations("drawbot")
 
 
 @migrations()
-def m001_initial(db: Database) -> None:
+def m001_initial(sqlite: Database) -> None:
     """Users, chats, generations and once-only notices."""
-    db.table("users").create(
+    sqlite.table("users").create(
         {
             "key": str,
             "platform": str,
@@ -27,7 +27,7 @@ def m001_initial(db: Database) -> None:
         defaults={"banned": 0},
         not_null={"platform", "user_id"},
     )
-    db.table("chats").create(
+    sqlite.table("chats").create(
         {
             "key": str,
             "platform": str,
@@ -47,7 +47,7 @@ def m001_initial(db: Database) -> None:
         defaults={"enabled": 1, "is_group": 0},
         not_null={"platform", "chat_id"},
     )
-    db.table("generations").create(
+    sqlite.table("generations").create(
         {
             "id": int,
             "source_key": str,
@@ -85,9 +85,9 @@ def m001_initial(db: Database) -> None:
         defaults={"images": 1, "forgotten": 0},
         not_null={"user_key", "chat_key", "platform", "day", "status", "created_at"},
     )
-    db.table("generations").create_index(["source_key"], unique=True)
-    db.table("generations").create_index(["user_key", "day", "status"])
-    db.table("generations").create_index(["chat_key", "day", "status"])
-    db.table("generations").create_index(["status", "platform"])
-    db.table("generations").create_index(["created_at"])
-    db.table("notices").create({"key": str, "sent_at": float}, pk="key")
+    sqlite.table("generations").create_index(["source_key"], unique=True)
+    sqlite.table("generations").create_index(["user_key", "day", "status"])
+    sqlite.table("generations").create_index(["chat_key", "day", "status"])
+    sqlite.table("generations").create_index(["status", "platform"])
+    sqlite.table("generations").create_index(["created_at"])
+    sqlite.table("notices").create({"key": str, "sent_at": float}, pk="key")

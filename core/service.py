@@ -27,7 +27,7 @@ from core.store import (
     NewGeneration,
     Reserved,
     Store,
-    StoreRunner,
+    StoreThread,
 )
 
 log = logging.getLogger(__name__)
@@ -91,9 +91,9 @@ Outcome = Delivered | Refused
 class DrawService:
     """Draws for every adapter, sharing one store, one relay client and one concurrency cap."""
 
-    def __init__(self, settings: Settings, db: StoreRunner, relay: RelayClient) -> None:
+    def __init__(self, settings: Settings, store: StoreThread, relay: RelayClient) -> None:
         self.settings = settings
-        self.db = db
+        self.store = store
         self.relay = relay
         self._cap = asyncio.Semaphore(settings.max_concurrent_draws)
         self.queue_seconds = max(30.0, QUEUE_DEADLINE - settings.relay_timeout)
@@ -162,7 +162,7 @@ class DrawService:
         if params.seed is None:
             params = params.with_seed(random.randint(0, SEED_MAX))
         reserving = asyncio.ensure_future(
-            self.db(self._reserve, requester, place, params, source_key, parent_id)
+            self.store.run(self._reserve, requester, place, params, source_key, parent_id)
         )
         try:
             reservation, watermark = await asyncio.shield(reserving)
@@ -212,8 +212,8 @@ class DrawService:
             for n, i in enumerate(result.images)
         ]
         settling = asyncio.ensure_future(
-            self.db(
-                self.db.store.settle_success,
+            self.store.run(
+                Store.settle_success,
                 generation_id,
                 images=meta,
                 paths=paths,
@@ -254,6 +254,7 @@ class DrawService:
 
     def _reserve(
         self,
+        store: Store,
         requester: Requester,
         place: Place,
         params: DrawParams,
@@ -261,8 +262,7 @@ class DrawService:
         parent_id: int | None,
     ) -> tuple[Reserved | AlreadyHandled | Denied, Watermark]:
         """On the store thread: record who and where, resolve the watermark, reserve quota."""
-        store = self.db.store
-        with store.db.atomic():
+        with store.sqlite.atomic():
             store.touch_user(requester.key, requester.name, requester.language_code)
             store.touch_chat(place.key, place.title, place.is_group)
         watermark = params.watermark.apply(self.chat_watermark(store, place.key))
@@ -273,15 +273,8 @@ class DrawService:
             chat_key=place.key,
             platform=requester.platform,
             day=self.today(),
-            prompt=params.prompt,
-            width=params.width,
-            height=params.height,
-            seed=params.seed,
-            steps=params.steps,
-            scale=params.scale,
-            expand=params.expand,
-            super_res=params.super_res,
-            watermark=watermark.__dict__,
+            params=params,
+            watermark=watermark,
             source_key=source_key,
             parent_id=parent_id,
         )
@@ -321,8 +314,8 @@ class DrawService:
             kind,
             request_id,
         )
-        await self.db(
-            self.db.store.settle_failure,
+        await self.store.run(
+            Store.settle_failure,
             generation_id,
             kind=kind,
             code=None if code is None else str(code),
@@ -338,7 +331,7 @@ class DrawService:
                 "duplicate", messages.text("duplicate", lang, id=generation.id), silent=True
             )
         if generation.status == "succeeded":
-            images = await self.db(load_images, generation)
+            images = await asyncio.to_thread(load_images, generation)
             if images:
                 return Delivered(generation, images, repeat=True)
         kind = generation.error_kind or "duplicate"
@@ -359,7 +352,7 @@ class DrawService:
 
     async def _alert(self, kind: str) -> None:
         """Tell the admins once an hour, not once per failing draw."""
-        if not await self.db(self.db.store.claim_notice, f"alert:{kind}", 3600.0):
+        if not await self.store.run(Store.claim_notice, f"alert:{kind}", 3600.0):
             return
         for sink in self.alert_sinks:
             try:

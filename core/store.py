@@ -1,6 +1,6 @@
 """Store: users, chats, generations and limits in SQLite through sqlite-utils.
 
-`Store` is synchronous and quick; the bots reach it through `StoreRunner`, which runs every call
+`Store` is synchronous and quick; the bots reach it through `StoreThread`, which runs every call
 on one dedicated thread so the event loop never waits on the disk and the connection is never
 shared between threads. Quota is reserved by one INSERT … SELECT … WHERE statement, so no
 number of concurrent draws can pass a limit.
@@ -14,12 +14,13 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
+from core.params import DrawParams, Watermark, WatermarkChoice
 from core.schema import migrations
 
 COUNTED = ("pending", "succeeded")
@@ -37,23 +38,47 @@ class Limits:
 
 @dataclass(frozen=True)
 class NewGeneration:
-    """Everything recorded when a draw is reserved."""
+    """Everything recorded when a draw is reserved: who, where, and what (`params`, with a
+    concrete seed, and the watermark it resolved to)."""
 
     user_key: str
     chat_key: str
     platform: str
     day: str
-    prompt: str
-    width: int
-    height: int
-    seed: int
-    steps: int
-    scale: float
-    expand: bool
-    super_res: bool
-    watermark: dict[str, Any]
+    params: DrawParams
+    watermark: Watermark
     source_key: str | None = None
     parent_id: int | None = None
+
+
+# The columns of generations that hold a DrawParams, one per field, named alike.
+PARAM_COLUMNS = tuple(f.name for f in fields(DrawParams))
+
+
+def params_columns(params: DrawParams, watermark: Watermark) -> dict[str, Any]:
+    """A DrawParams as the columns that store it (the watermark as resolved, in JSON)."""
+    values = {name: getattr(params, name) for name in PARAM_COLUMNS}
+    values |= {"expand": int(params.expand), "super_res": int(params.super_res)}
+    values["watermark"] = json.dumps(asdict(watermark), ensure_ascii=False)
+    return values
+
+
+def params_of_row(row: dict[str, Any]) -> DrawParams:
+    """The DrawParams stored in a generations row: what a redo draws again."""
+    values = {name: row[name] for name in PARAM_COLUMNS}
+    mark = json.loads(row["watermark"] or "{}")
+    choice = WatermarkChoice(
+        **{f.name: mark.get(f.name) for f in fields(WatermarkChoice) if f.name in mark}
+    )
+    return DrawParams(
+        **values
+        | {
+            "prompt": row["prompt"] or "",
+            "expand": bool(row["expand"]),
+            "super_res": bool(row["super_res"]),
+            "watermark": choice,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -66,15 +91,7 @@ class Generation:
     platform: str
     day: str
     status: str
-    prompt: str
-    width: int
-    height: int
-    seed: int
-    steps: int
-    scale: float
-    expand: bool
-    super_res: bool
-    watermark: dict[str, Any]
+    params: DrawParams
     created_at: float
     finished_at: float | None
     error_kind: str | None
@@ -85,10 +102,6 @@ class Generation:
     file_refs: dict[str, list[str]]
     parent_id: int | None
     source_key: str | None
-
-    @property
-    def size(self) -> str:
-        return f"{self.width}x{self.height}"
 
     def relay_url(self, index: int) -> str | None:
         """The relay's own link to image `index` (it expires after about a day)."""
@@ -105,15 +118,7 @@ class Generation:
             platform=row["platform"],
             day=row["day"],
             status=row["status"],
-            prompt=row["prompt"] or "",
-            width=row["width"],
-            height=row["height"],
-            seed=row["seed"],
-            steps=row["steps"],
-            scale=row["scale"],
-            expand=bool(row["expand"]),
-            super_res=bool(row["super_res"]),
-            watermark=json.loads(row["watermark"] or "{}"),
+            params=params_of_row(row),
             created_at=row["created_at"],
             finished_at=row["finished_at"],
             error_kind=row["error_kind"],
@@ -160,11 +165,11 @@ class Usage:
     chat_limit: int
 
 
-_RESERVE = """
-INSERT INTO generations (source_key, user_key, chat_key, platform, day, status, images, prompt,
-    width, height, seed, steps, scale, expand, super_res, watermark, parent_id, created_at)
-SELECT :source_key, :user_key, :chat_key, :platform, :day, 'pending', 1, :prompt,
-    :width, :height, :seed, :steps, :scale, :expand, :super_res, :watermark, :parent_id, :now
+_RESERVE = f"""
+INSERT INTO generations (source_key, user_key, chat_key, platform, day, status, images,
+    {", ".join(PARAM_COLUMNS)}, parent_id, created_at)
+SELECT :source_key, :user_key, :chat_key, :platform, :day, 'pending', 1,
+    {", ".join(":" + name for name in PARAM_COLUMNS)}, :parent_id, :now
 WHERE NOT EXISTS (SELECT 1 FROM users WHERE key = :user_key AND banned = 1)
   AND COALESCE((SELECT enabled FROM chats WHERE key = :chat_key), 1) = 1
   AND (:user_limit = 0 OR (
@@ -207,24 +212,24 @@ class Store:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
-        self.db = Database(conn)
-        self.db.execute("PRAGMA busy_timeout = 10000")
+        self.sqlite = Database(conn)
+        self.sqlite.execute("PRAGMA busy_timeout = 10000")
         if str(path) != ":memory:":
-            self._retry_locked(self.db.enable_wal)
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA foreign_keys = ON")
+            self._retry_locked(self.sqlite.enable_wal)
+        self.sqlite.execute("PRAGMA synchronous = NORMAL")
+        self.sqlite.execute("PRAGMA foreign_keys = ON")
         self._migrate()
 
     def _migrate(self) -> None:
         """Apply pending migrations under a write lock taken up front, so processes starting
         together on a new file wait for each other instead of failing with 'locked'."""
-        self.db.conn.execute("BEGIN IMMEDIATE")
+        self.sqlite.conn.execute("BEGIN IMMEDIATE")
         try:
-            migrations.apply(self.db)
+            migrations.apply(self.sqlite)
         except BaseException:
-            self.db.conn.execute("ROLLBACK")
+            self.sqlite.conn.execute("ROLLBACK")
             raise
-        self.db.conn.execute("COMMIT")
+        self.sqlite.conn.execute("COMMIT")
 
     @staticmethod
     def _retry_locked(action: Callable[[], object], attempts: int = 50) -> None:
@@ -239,7 +244,7 @@ class Store:
                 time.sleep(0.05)
 
     def close(self) -> None:
-        self.db.close()
+        self.sqlite.close()
 
     def ping(self) -> bool:
         """A trivial read, for health checks."""
@@ -250,7 +255,7 @@ class Store:
     def touch_user(self, key: str, name: str | None, language: str | None) -> None:
         platform, _, user_id = key.partition(":")
         now = time.time()
-        self.db.execute(
+        self.sqlite.execute(
             """INSERT INTO users (key, platform, user_id, name, language, created_at, last_seen_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (key) DO UPDATE SET name = COALESCE(excluded.name, name),
@@ -262,7 +267,7 @@ class Store:
     def touch_chat(self, key: str, title: str | None, is_group: bool) -> None:
         platform, _, chat_id = key.partition(":")
         now = time.time()
-        self.db.execute(
+        self.sqlite.execute(
             """INSERT INTO chats (key, platform, chat_id, title, is_group, created_at, last_seen_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (key) DO UPDATE SET title = COALESCE(excluded.title, title),
@@ -271,11 +276,11 @@ class Store:
         )
 
     def user(self, key: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM users WHERE key = ?", [key]))
+        rows = list(self.sqlite.query("SELECT * FROM users WHERE key = ?", [key]))
         return rows[0] if rows else None
 
     def chat(self, key: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM chats WHERE key = ?", [key]))
+        rows = list(self.sqlite.query("SELECT * FROM chats WHERE key = ?", [key]))
         return rows[0] if rows else None
 
     # -- quota ---------------------------------------------------------------------------
@@ -298,22 +303,27 @@ class Store:
             in_flight=base.in_flight,
         )
 
-    def reserve(self, new: NewGeneration, limits: Limits, now: float | None = None) -> Any:
+    def reserve(
+        self, new: NewGeneration, limits: Limits, now: float | None = None
+    ) -> Reserved | AlreadyHandled | Denied:
         """Reserve one image of quota: Reserved, AlreadyHandled, or Denied with the reason."""
         now = time.time() if now is None else now
         params = {
-            **new.__dict__,
-            "expand": int(new.expand),
-            "super_res": int(new.super_res),
-            "watermark": json.dumps(new.watermark, ensure_ascii=False),
+            "source_key": new.source_key,
+            "user_key": new.user_key,
+            "chat_key": new.chat_key,
+            "platform": new.platform,
+            "day": new.day,
+            "parent_id": new.parent_id,
+            **params_columns(new.params, new.watermark),
             "now": now,
             "user_limit": limits.user_daily,
             "chat_limit": limits.chat_daily,
             "in_flight": limits.in_flight,
             "cooldown": limits.cooldown_seconds,
         }
-        with self.db.atomic():
-            rows = list(self.db.query(_RESERVE, params))
+        with self.sqlite.atomic():
+            rows = list(self.sqlite.query(_RESERVE, params))
         if rows:
             return Reserved(rows[0]["id"])
         if new.source_key is not None:
@@ -336,7 +346,7 @@ class Store:
             return Denied("chat_daily", limits.chat_daily, usage.chat_used)
         if limits.in_flight and usage.in_flight >= limits.in_flight:
             return Denied("in_flight", limits.in_flight, usage.in_flight)
-        last = self.db.execute(
+        last = self.sqlite.execute(
             "SELECT MAX(created_at) FROM generations WHERE user_key = ? AND status IN (?, ?)",
             [new.user_key, *COUNTED],
         ).fetchone()[0]
@@ -347,7 +357,7 @@ class Store:
     def usage(self, user_key: str, chat_key: str, day: str, limits: Limits) -> Usage:
         used = self._scalar(_USED.format(column="user_key"), [user_key, day])
         chat_used = self._scalar(_USED.format(column="chat_key"), [chat_key, day])
-        in_flight = self.db.execute(
+        in_flight = self.sqlite.execute(
             "SELECT COUNT(*) FROM generations WHERE user_key = ? AND status = 'pending'",
             [user_key],
         ).fetchone()[0]
@@ -367,7 +377,7 @@ class Store:
         rephrased: str | None,
     ) -> Generation | None:
         """Mark a pending draw succeeded and return its row."""
-        self.db.execute(
+        self.sqlite.execute(
             """UPDATE generations SET status = 'succeeded', images = ?, image_meta = ?,
             image_paths = ?, relay_request_id = ?, relay_seconds = ?, attempts = ?, rephrased = ?,
             finished_at = ? WHERE id = ? AND status = 'pending'""",
@@ -396,7 +406,7 @@ class Store:
         status: str = "failed",
     ) -> None:
         """Mark a pending draw failed (or interrupted): it no longer counts against any limit."""
-        self.db.execute(
+        self.sqlite.execute(
             """UPDATE generations SET status = ?, error_kind = ?, error_code = ?,
             error_detail = ?, relay_request_id = COALESCE(?, relay_request_id), finished_at = ?
             WHERE id = ? AND status = 'pending'""",
@@ -407,7 +417,7 @@ class Store:
         """Settle draws left pending by a crash: those of `platforms`, or older than a time."""
         names = list(platforms)
         marks = ",".join("?" for _ in names) or "NULL"
-        cursor = self.db.execute(
+        cursor = self.sqlite.execute(
             f"""UPDATE generations SET status = 'interrupted', error_kind = 'interrupted',
             finished_at = ? WHERE status = 'pending'
             AND (platform IN ({marks}) OR created_at < ?)""",
@@ -417,15 +427,15 @@ class Store:
 
     def add_file_refs(self, generation_id: int, platform: str, refs: list[str]) -> None:
         """Remember the platform's own ids for the images, for cheap resends."""
-        with self.db.atomic():
-            row = self.db.execute(
+        with self.sqlite.atomic():
+            row = self.sqlite.execute(
                 "SELECT file_refs FROM generations WHERE id = ?", [generation_id]
             ).fetchone()
             if row is None:
                 return
             current = json.loads(row[0] or "{}")
             current[platform] = refs
-            self.db.execute(
+            self.sqlite.execute(
                 "UPDATE generations SET file_refs = ? WHERE id = ?",
                 [json.dumps(current), generation_id],
             )
@@ -433,15 +443,17 @@ class Store:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, generation_id: int) -> Generation | None:
-        rows = list(self.db.query("SELECT * FROM generations WHERE id = ?", [generation_id]))
+        rows = list(self.sqlite.query("SELECT * FROM generations WHERE id = ?", [generation_id]))
         return Generation.from_row(rows[0]) if rows else None
 
     def by_source(self, source_key: str) -> Generation | None:
-        rows = list(self.db.query("SELECT * FROM generations WHERE source_key = ?", [source_key]))
+        rows = list(
+            self.sqlite.query("SELECT * FROM generations WHERE source_key = ?", [source_key])
+        )
         return Generation.from_row(rows[0]) if rows else None
 
     def history(self, user_key: str, limit: int = 10, offset: int = 0) -> list[Generation]:
-        rows = self.db.query(
+        rows = self.sqlite.query(
             """SELECT * FROM generations WHERE user_key = ? AND forgotten = 0
             ORDER BY id DESC LIMIT ? OFFSET ?""",
             [user_key, limit, offset],
@@ -450,46 +462,46 @@ class Store:
 
     # -- administration ------------------------------------------------------------------
 
-    def set_user(self, key: str, **values: Any) -> None:
+    def set_user(self, key: str, /, **values: Any) -> None:
         """Set columns of a user, creating the row if needed (ban, limit)."""
         if self.user(key) is None:
             self.touch_user(key, None, None)
-        self.db.table("users").update(key, values)
+        self.sqlite.table("users").update(key, values)
 
-    def set_chat(self, key: str, **values: Any) -> None:
+    def set_chat(self, key: str, /, **values: Any) -> None:
         """Set columns of a chat, creating the row if needed (enabled, limits, watermark)."""
         if self.chat(key) is None:
             self.touch_chat(key, None, is_group=False)
-        self.db.table("chats").update(key, values)
+        self.sqlite.table("chats").update(key, values)
 
     def forget_user(self, user_key: str) -> list[str]:
         """Blank a user's prompts and image references; counts stay so quota stays exact."""
         paths: list[str] = []
-        with self.db.atomic():
-            for row in self.db.query(
+        with self.sqlite.atomic():
+            for row in self.sqlite.query(
                 "SELECT image_paths FROM generations WHERE user_key = ?", [user_key]
             ):
                 paths.extend(json.loads(row["image_paths"] or "[]"))
-            self.db.execute(
+            self.sqlite.execute(
                 """UPDATE generations SET prompt = '', rephrased = NULL, image_paths = NULL,
                 file_refs = NULL, forgotten = 1 WHERE user_key = ?""",
                 [user_key],
             )
-            self.db.execute("UPDATE users SET name = NULL WHERE key = ?", [user_key])
+            self.sqlite.execute("UPDATE users SET name = NULL WHERE key = ?", [user_key])
         return paths
 
     def expire_images(self, before: float) -> list[str]:
         """Forget the kept files of generations older than `before`; returns their paths
         (Telegram file ids stay: Telegram keeps those files itself)."""
-        with self.db.atomic():
+        with self.sqlite.atomic():
             rows = list(
-                self.db.query(
+                self.sqlite.query(
                     """SELECT image_paths FROM generations
                     WHERE created_at < ? AND image_paths IS NOT NULL""",
                     [before],
                 )
             )
-            self.db.execute(
+            self.sqlite.execute(
                 """UPDATE generations SET image_paths = NULL
                 WHERE created_at < ? AND image_paths IS NOT NULL""",
                 [before],
@@ -498,7 +510,7 @@ class Store:
 
     def purge_prompts(self, before: float) -> int:
         """Blank prompts older than `before` (data retention)."""
-        cursor = self.db.execute(
+        cursor = self.sqlite.execute(
             """UPDATE generations SET prompt = '', rephrased = NULL
             WHERE created_at < ? AND prompt != ''""",
             [before],
@@ -508,9 +520,9 @@ class Store:
     def claim_notice(self, key: str, every: float, now: float | None = None) -> bool:
         """True once per `every` seconds for `key`: so admins are told once, not per draw."""
         now = time.time() if now is None else now
-        with self.db.atomic():
+        with self.sqlite.atomic():
             rows = list(
-                self.db.query(
+                self.sqlite.query(
                     """INSERT INTO notices (key, sent_at) VALUES (?, ?)
                     ON CONFLICT (key) DO UPDATE SET sent_at = excluded.sent_at
                     WHERE notices.sent_at < ? RETURNING key""",
@@ -543,7 +555,7 @@ class Store:
             ),
             "failures": {
                 row["error_kind"]: row["n"]
-                for row in self.db.query(
+                for row in self.sqlite.query(
                     """SELECT error_kind, COUNT(*) AS n FROM generations WHERE created_at >= ?
                     AND status IN ('failed', 'interrupted') GROUP BY error_kind ORDER BY n DESC""",
                     [since],
@@ -551,7 +563,7 @@ class Store:
             },
             "top_users": [
                 (row["user_key"], row["name"], row["n"])
-                for row in self.db.query(
+                for row in self.sqlite.query(
                     """SELECT g.user_key, u.name, SUM(g.images) AS n FROM generations g
                     LEFT JOIN users u ON u.key = g.user_key
                     WHERE g.created_at >= ? AND g.status = 'succeeded'
@@ -568,24 +580,30 @@ class Store:
         }
 
     def _scalar(self, sql: str, params: list[Any]) -> Any:
-        return self.db.execute(sql, params).fetchone()[0]
+        return self.sqlite.execute(sql, params).fetchone()[0]
 
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class StoreRunner:
-    """Runs Store calls on one dedicated thread, so the event loop never blocks on SQLite."""
+class StoreThread:
+    """The one thread that owns the Store: `await thread.run(Store.history, key, 10)` runs
+    the call there, so the event loop never blocks on SQLite and the connection is never
+    shared between threads."""
 
     def __init__(self, path: Path | str) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self.store: Store = self._executor.submit(Store, path).result()
+        self._store: Store = self._executor.submit(Store, path).result()
 
-    async def __call__(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def run(
+        self, fn: Callable[Concatenate[Store, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`fn(store, *args, **kwargs)` on the store's thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+        store = self._store
+        return await loop.run_in_executor(self._executor, lambda: fn(store, *args, **kwargs))
 
     def close(self) -> None:
-        self._executor.submit(self.store.close).result()
+        self._executor.submit(self._store.close).result()
         self._executor.shutdown(wait=True)

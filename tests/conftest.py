@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from core.config import Settings
-from core.runtime import Core
+from core.params import DrawParams, Watermark
+from core.root import Core
 from core.store import NewGeneration
 from tests.fakes.relay import FakeRelay
 
@@ -90,14 +91,7 @@ def new_generation(
         chat_key=chat,
         platform=platform or user.partition(":")[0],
         day=day,
-        prompt=prompt,
-        width=768,
-        height=512,
-        seed=42,
-        steps=25,
-        scale=3.5,
-        expand=True,
-        super_res=True,
-        watermark={"enabled": True, "text": "drawbot"},
+        params=DrawParams(prompt, width=768, height=512, seed=42),
+        watermark=Watermark(text="drawbot"),
         source_key=source_key,
     )

@@ -14,7 +14,7 @@ import pytest
 from bots.telegram_bot import run
 from bots.web import WebServer
 from core.config import Settings
-from core.runtime import Core
+from core.root import Core
 from tests.fakes.telegram import FakeTelegram
 
 # Shaped like a real token, so the log test also catches the scrubber's pattern.

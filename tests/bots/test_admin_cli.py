@@ -9,8 +9,9 @@ import pytest
 
 from core.config import Settings
 from core.params import DrawParams
-from core.runtime import Core
+from core.root import Core
 from core.service import Delivered, Place, Requester
+from core.store import Store
 from tests.conftest import API_KEY, child_env
 from tests.fakes.relay import FakeRelay
 
@@ -48,7 +49,7 @@ async def test_admin_cli_changes_what_the_bot_does(
     async with Core.open(settings, ["telegram"]) as core:
         outcome = await core.service.draw(ANN, ANN_DM, DrawParams("a fox"))
         assert not isinstance(outcome, Delivered) and outcome.reason == "banned"
-        chat = await core.db(core.db.store.chat, "telegram:-100")
+        chat = await core.store.run(Store.chat, "telegram:-100")
         assert chat is not None and chat["user_daily_limit"] == 3
 
     assert admin(env, "unban", "telegram:5").returncode == 0

@@ -22,7 +22,8 @@ from bots.discord_handlers import upload_batches
 from core.command import parse_draw
 from core.config import SettingRejected, Settings
 from core.images import Image
-from core.runtime import Core
+from core.root import Core
+from core.store import Store
 from tests.conftest import child_env
 from tests.fakes.discord import (
     EPHEMERAL,
@@ -115,7 +116,7 @@ def existing(paths: list[str]) -> list[str]:
 
 
 async def history(core: Core, user_id: int = 5) -> list[Any]:
-    return await core.db(core.db.store.history, f"discord:{user_id}", 50)
+    return await core.store.run(Store.history, f"discord:{user_id}", 50)
 
 
 # -- pure helpers ---------------------------------------------------------------------------
@@ -170,7 +171,10 @@ async def test_draw_defers_then_posts_image_caption_and_buttons(
     assert i.response_latency < 3.0
     assert i.callbacks[0].data is not None and i.callbacks[0].data["flags"] & EPHEMERAL
     (generation,) = await history(core)
-    assert generation.status == "succeeded" and (generation.width, generation.height) == (768, 512)
+    assert generation.status == "succeeded" and (
+        generation.params.width,
+        generation.params.height,
+    ) == (768, 512)
     assert relay.calls[0].body["seed"] == 42 and relay.calls[0].body["width"] == 768
     assert posted.files[0][0] == f"drawbot-{generation.id}-1.png"
     assert posted.files[0][1].startswith(b"\x89PNG")
@@ -233,14 +237,19 @@ async def test_flags_inside_the_prompt(bot: DrawbotClient, dc: FakeDiscord, core
     i = dc.slash_command("draw", {"prompt": "a cat ——size 512x768 --seed 7 --steps 12 --no-sr"})
     posted = await image_of(dc, i)
     (generation,) = await history(core)
-    assert generation.prompt == "a cat"
-    assert (generation.width, generation.height, generation.seed, generation.steps) == (
+    assert generation.params.prompt == "a cat"
+    assert (
+        generation.params.width,
+        generation.params.height,
+        generation.params.seed,
+        generation.params.steps,
+    ) == (
         512,
         768,
         7,
         12,
     )
-    assert generation.super_res is False and "seed 7" in posted.content
+    assert generation.params.super_res is False and "seed 7" in posted.content
     typo = dc.slash_command("draw", {"prompt": "a cat --sed 5"})
     assert "Did you mean --seed?" in await sentence_of(dc, typo)
 
@@ -289,16 +298,19 @@ async def test_buttons_work_after_a_restart(
         await image_of(dc, resize)
         file = dc.click_button(f"drawbot:original:{original.id}", message=posted, user_id=8)
         file_answer = await dc.wait_for_response(file, 10, predicate=lambda m: bool(m.files))
-        redrawn = await core.db(core.db.store.history, "discord:7", 5)
+        redrawn = await core.store.run(Store.history, "discord:7", 5)
         resized = (await history(core))[0]
     assert again_post.files and again_post.custom_ids()[0] == f"drawbot:again:{redrawn[0].id}"
-    assert redrawn[0].parent_id == original.id and redrawn[0].prompt == "a lighthouse"
-    assert redrawn[0].seed != 5 and relay.calls[1].body["seed"] == redrawn[0].seed
-    assert resized.parent_id == original.id and resized.seed == 5
-    assert (resized.width, resized.height) == (768, 512)  # 512x512 turned into the other shape
+    assert redrawn[0].parent_id == original.id and redrawn[0].params.prompt == "a lighthouse"
+    assert redrawn[0].params.seed != 5 and relay.calls[1].body["seed"] == redrawn[0].params.seed
+    assert resized.parent_id == original.id and resized.params.seed == 5
+    assert (resized.params.width, resized.params.height) == (
+        768,
+        512,
+    )  # 512x512 turned into the other shape
     assert file_answer.ephemeral and file_answer.files[0][1] == posted.files[0][1]
     assert len(relay.calls) == 3  # the original file is not drawn again
-    assert await core.db(core.db.store.history, "discord:8", 5) == []  # nor charged
+    assert await core.store.run(Store.history, "discord:8", 5) == []  # nor charged
 
 
 async def test_no_mention_ever_pings(bot: DrawbotClient, dc: FakeDiscord, relay: FakeRelay) -> None:
@@ -373,7 +385,7 @@ async def test_quota_history_help_forget(bot: DrawbotClient, dc: FakeDiscord, co
     again = await image_of(dc, redo)
     assert "a tree" in again.content
     (latest, first) = await history(core)
-    assert latest.seed == first.seed and latest.parent_id == first.id
+    assert latest.params.seed == first.params.seed and latest.parent_id == first.id
     assert "was not found" in await sentence_of(dc, dc.slash_command("redo", {"id": 1}, user_id=6))
     assert "2 drawings" in await sentence_of(dc, dc.slash_command("forget"))
     assert not existing([*latest.image_paths, *first.image_paths])
@@ -413,7 +425,7 @@ async def test_admin_commands(bot: DrawbotClient, dc: FakeDiscord, core: Core) -
     assert "Only the bot's admins" in await admin("ban", {"user": 7}, **member)
     assert "Only the bot's admins" in await admin("ban", {"user": 7}, **manager)
     assert "Done: ban discord:7" in await admin("ban", {"user": 7, "reason": "spam"}, **owner)
-    user = await core.db(core.db.store.user, "discord:7")
+    user = await core.store.run(Store.user, "discord:7")
     assert user is not None and user["banned"] == 1 and user["ban_reason"] == "spam"
     assert "Done: unban discord:7" in await admin("unban", {"user": 7}, **owner)
 

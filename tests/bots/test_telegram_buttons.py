@@ -8,8 +8,9 @@ import logging
 import pytest
 
 from core.config import Settings
-from core.runtime import Core
+from core.root import Core
 from core.service import Place, Requester
+from core.store import Store
 from tests.bots.conftest import open_core, running, until
 from tests.fakes.relay import FakeRelay
 from tests.fakes.telegram import FakeTelegram
@@ -40,7 +41,7 @@ async def test_again_resize_and_original_buttons(
     assert original.files == first.files
     assert original.message["document"]["file_name"] == "drawbot-1-1.png"
     assert len(relay.calls) == 3
-    generation = await tg_bot.db(tg_bot.db.store.get, 2)
+    generation = await tg_bot.store.run(Store.get, 2)
     assert generation is not None and generation.parent_id == 1
 
 
@@ -52,7 +53,7 @@ async def test_a_button_in_a_group_draws_for_whoever_clicks(
     tg.user_clicks(first, "g:again:1", user_id=3)
     again = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
     assert again.reply_to_message_id == first.message_id
-    generation = await tg_bot.db(tg_bot.db.store.get, 2)
+    generation = await tg_bot.store.run(Store.get, 2)
     assert generation is not None and generation.user_key == "telegram:3"
 
 
@@ -100,7 +101,7 @@ async def test_redelivered_update_after_restart_is_not_charged_twice(
     async with open_core(tg_settings) as core, running(core, tg):
         tg.redeliver(update_id)
         again = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
-        history = await core.db(core.db.store.history, "telegram:1", 10)
+        history = await core.store.run(Store.history, "telegram:1", 10)
         quota = await core.account.quota(Requester("telegram", "1"), Place("telegram", "1"))
     assert len(relay.calls) == 1
     assert len(history) == 1 and history[0].status == "succeeded"
@@ -144,11 +145,11 @@ async def test_stale_file_id_falls_back_to_uploading(
     update_id = tg.pending_updates[-1]["update_id"]
     first = await tg.wait_for_sent(lambda m: m.kind == "photo")
     for _ in range(100):  # the adapter stores the file id just after sending
-        generation = await tg_bot.db(tg_bot.db.store.get, 1)
+        generation = await tg_bot.store.run(Store.get, 1)
         if generation is not None and generation.file_refs:
             break
         await asyncio.sleep(0.01)
-    await tg_bot.db(tg_bot.db.store.add_file_refs, 1, "telegram", ["AgACAgIAAxkBAAIgone"])
+    await tg_bot.store.run(Store.add_file_refs, 1, "telegram", ["AgACAgIAAxkBAAIgone"])
     tg.redeliver(update_id)
     again = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
     assert again.files == first.files
@@ -166,7 +167,7 @@ async def test_a_user_who_blocked_the_bot_breaks_nothing(
     await tg.wait_for_call("sendPhoto")
     await tg.wait_for_call("sendMessage")
     assert tg.sent == []
-    generation = await tg_bot.db(tg_bot.db.store.get, 1)
+    generation = await tg_bot.store.run(Store.get, 1)
     assert generation is not None and generation.status == "succeeded"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 

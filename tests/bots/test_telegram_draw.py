@@ -9,8 +9,8 @@ import pytest
 from telegram import Bot
 
 from bots.telegram_send import photo_caption
-from core.runtime import Core
-from core.store import Generation
+from core.root import Core
+from core.store import Generation, Store
 from tests.bots.conftest import TG_TOKEN, until
 from tests.fakes.png import make_png
 from tests.fakes.relay import FakeRelay, Reply
@@ -26,7 +26,7 @@ def photos(tg: FakeTelegram) -> list[SentMessage]:
 async def stored(core: Core, generation_id: int, check: Callable[[Generation], bool]) -> Generation:
     """The generation once `check` holds (the adapter writes file ids just after sending)."""
     for _ in range(200):
-        generation = await core.db(core.db.store.get, generation_id)
+        generation = await core.store.run(Store.get, generation_id)
         if generation is not None and check(generation):
             return generation
         await asyncio.sleep(0.01)
@@ -166,7 +166,7 @@ async def test_relay_failures_become_sentences_and_refund(
     sent = await tg.wait_for_sent(lambda m: m.kind == "text")
     assert expected in (sent.text or "")
     assert "no quota was used" in (sent.text or "")
-    generation = await tg_bot.db(tg_bot.db.store.get, 1)
+    generation = await tg_bot.store.run(Store.get, 1)
     assert generation is not None and generation.status == "failed"
 
 
@@ -268,8 +268,7 @@ async def test_quota_race_six_concurrent_draws_of_one_user(
     texts = [m.text for m in tg.sent if m.kind == "text"]
     assert len(photos(tg)) == 2
     assert texts == ["You have used all 2 images for today. Your quota resets at 00:00 (UTC)."] * 4
-    store = tg_bot.db.store
-    rows = await tg_bot.db(store.history, "telegram:1", 100)
+    rows = await tg_bot.store.run(Store.history, "telegram:1", 100)
     assert sorted(r.status for r in rows) == ["succeeded", "succeeded"]
     assert relay_calls(relay) == 2
 
@@ -289,6 +288,9 @@ def generation_with(prompt: str) -> Generation:
         "seed": 2147483647,
         "steps": 25,
         "scale": 3.5,
+        "expand": 1,
+        "super_res": 1,
+        "watermark": None,
         "created_at": 0.0,
     }
     return Generation.from_row(row)

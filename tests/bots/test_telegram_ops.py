@@ -16,7 +16,7 @@ import pytest
 from bots.telegram_bot import base_file_url, run, webhook_secret
 from bots.web import WebServer
 from core.config import SettingRejected, Settings
-from core.runtime import Core
+from core.root import Core
 from tests.bots.conftest import TG_TOKEN, open_core, running, until
 from tests.conftest import API_KEY, child_env
 from tests.fakes.relay import FakeRelay, Reply

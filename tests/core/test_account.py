@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.params import DrawParams
-from core.runtime import Core
+from core.root import Core
 from core.service import Delivered, Place, Refused, Requester
 from tests.fakes.relay import FakeRelay, Reply
 
@@ -55,8 +55,8 @@ async def test_a_button_redraws_anothers_picture_only_where_it_was_posted(
     turned = await core.account.redo(BEN, GROUP, public, turn=True, anyone=True)
     assert isinstance(turned, Delivered)
     assert turned.generation.user_key == BEN.key  # whoever clicks is charged
-    assert (turned.generation.width, turned.generation.height) == (768, 512)
-    assert turned.generation.seed == relay.calls[1].body["seed"]
+    assert (turned.generation.params.width, turned.generation.params.height) == (768, 512)
+    assert turned.generation.params.seed == relay.calls[1].body["seed"]
     assert len(relay.calls) == 3
 
 

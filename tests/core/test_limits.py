@@ -12,9 +12,9 @@ import pytest
 from core.admin import AdminContext
 from core.config import Settings
 from core.params import DrawParams
-from core.runtime import Core
+from core.root import Core
 from core.service import Delivered, Outcome, Place, Requester
-from core.store import Limits, Reserved
+from core.store import Limits, Reserved, Store
 from tests.conftest import new_generation
 from tests.fakes.relay import FakeRelay
 
@@ -103,10 +103,10 @@ async def test_retention_blanks_old_prompts_and_deletes_old_files(
     day = 86400
     assert await core.expire(now=time.time() + 6 * day) == (0, 0)
     assert await core.expire(now=time.time() + 8 * day) == (1, 0)
-    kept = await core.db(core.db.store.get, outcome.generation.id)
-    assert kept is not None and kept.prompt == "" and await asyncio.to_thread(path.exists)
+    kept = await core.store.run(Store.get, outcome.generation.id)
+    assert kept is not None and kept.params.prompt == "" and await asyncio.to_thread(path.exists)
     assert await core.expire(now=time.time() + 31 * day) == (0, 1)
-    gone = await core.db(core.db.store.get, outcome.generation.id)
+    gone = await core.store.run(Store.get, outcome.generation.id)
     assert gone is not None and gone.image_paths == []
     assert not await asyncio.to_thread(path.exists)
     assert "1 of 20 images" in await core.account.quota(user(1), Place("telegram", "1"))
@@ -139,13 +139,12 @@ async def test_a_draw_that_waits_too_long_for_a_relay_slot_is_refunded(
 
 async def test_housekeeping_settles_a_draw_stuck_pending(core: Core, relay: FakeRelay) -> None:
     """A row whose settle failed (say, the disk was locked) stops counting within the hour."""
-    store = core.db.store
     new = new_generation("telegram:1", "telegram:1", day=core.service.today())
-    reserved = await core.db(store.reserve, new, Limits())
+    reserved = await core.store.run(Store.reserve, new, Limits())
     assert isinstance(reserved, Reserved)
     assert await core.expire() == (0, 0)
-    row = await core.db(store.get, reserved.generation_id)
+    row = await core.store.run(Store.get, reserved.generation_id)
     assert row is not None and row.status == "pending"  # still within its deadlines
     await core.expire(now=time.time() + 3600)
-    row = await core.db(store.get, reserved.generation_id)
+    row = await core.store.run(Store.get, reserved.generation_id)
     assert row is not None and row.status == "interrupted"

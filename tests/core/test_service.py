@@ -14,7 +14,7 @@ from core.admin import AdminContext
 from core.command import parse_draw
 from core.config import Settings
 from core.params import SEED_MAX, DrawParams
-from core.runtime import Core
+from core.root import Core
 from core.service import Delivered, Place, Refused, Requester
 from core.store import Limits, Store
 from tests.conftest import API_KEY, new_generation
@@ -33,8 +33,9 @@ def fox(**changes: object) -> DrawParams:
 
 
 async def used(core: Core, requester: Requester = ALICE, place: Place = DM) -> int:
-    store = core.db.store
-    usage = await core.db(store.usage, requester.key, place.key, core.service.today(), Limits())
+    usage = await core.store.run(
+        Store.usage, requester.key, place.key, core.service.today(), Limits()
+    )
     return usage.used
 
 
@@ -73,11 +74,11 @@ async def test_draw_delivers_and_records(core: Core, relay: FakeRelay, settings:
     assert outcome.repeat is False
     assert (image.width, image.height) == call.size == (1536, 1024)
     # a concrete random seed was chosen, sent and recorded
-    assert generation.seed is not None and 0 <= generation.seed <= SEED_MAX
-    assert call.body["seed"] == call.seed == generation.seed
+    assert generation.params.seed is not None and 0 <= generation.params.seed <= SEED_MAX
+    assert call.body["seed"] == call.seed == generation.params.seed
     assert REQUEST_ID.match(generation.relay_request_id or "")
-    assert generation.status == "succeeded" and generation.prompt == "a red fox in the snow"
-    assert (generation.width, generation.height) == (768, 512)
+    assert generation.status == "succeeded" and generation.params.prompt == "a red fox in the snow"
+    assert (generation.params.width, generation.params.height) == (768, 512)
     assert generation.user_key == "telegram:1" and generation.chat_key == "telegram:1"
     assert generation.relay_seconds is not None and generation.finished_at is not None
     [path] = generation.image_paths
@@ -85,14 +86,14 @@ async def test_draw_delivers_and_records(core: Core, relay: FakeRelay, settings:
     data = read_file(path)
     assert data == image.data and png_size(data) == (1536, 1024)
     assert await used(core) == 1
-    stored = await core.db(core.db.store.get, generation.id)
+    stored = await core.store.run(Store.get, generation.id)
     assert stored == generation
-    assert f"seed {generation.seed}" in caption(generation, "en")
+    assert f"seed {generation.params.seed}" in caption(generation, "en")
 
 
 async def test_given_seed_is_kept(core: Core, relay: FakeRelay) -> None:
     outcome = delivered(await core.service.draw(ALICE, DM, fox(seed=1234)))
-    assert outcome.generation.seed == 1234 and relay.calls[0].body["seed"] == 1234
+    assert outcome.generation.params.seed == 1234 and relay.calls[0].body["seed"] == 1234
 
 
 async def test_parsed_command_reaches_the_relay(core: Core, relay: FakeRelay) -> None:
@@ -123,7 +124,7 @@ async def test_refused_draw_is_refunded_and_explained(
     assert expected in outcome.text  # DEFAULT_LANGUAGE is en
     assert "Traceback" not in outcome.text and "50412" not in outcome.text
     assert outcome.generation_id is not None
-    row = await core.db(core.db.store.get, outcome.generation_id)
+    row = await core.store.run(Store.get, outcome.generation_id)
     assert row is not None and row.status == "failed" and row.error_kind == "prompt_refused"
     assert await used(core, requester) == 0
 
@@ -245,7 +246,7 @@ async def test_close_interrupts_a_slow_draw_and_refunds(core: Core, relay: FakeR
     outcome = refused(await asyncio.wait_for(task, 5))
     assert outcome.reason == "interrupted" and "interrupted" in outcome.text
     assert outcome.generation_id is not None
-    row = await core.db(core.db.store.get, outcome.generation_id)
+    row = await core.store.run(Store.get, outcome.generation_id)
     assert row is not None and row.status == "interrupted"
     assert await used(core) == 0
     after = refused(await core.service.draw(ALICE, DM, fox()))
@@ -267,7 +268,7 @@ async def test_open_settles_draws_left_pending(settings: Settings, relay: FakeRe
     left = store.reserve(new, Limits())
     store.close()
     async with Core.open(settings, ["test"]) as core:
-        row = await core.db(core.db.store.get, left.generation_id)
+        row = await core.store.run(Store.get, left.generation_id)
         assert row is not None and row.status == "interrupted"
 
 
@@ -344,15 +345,15 @@ async def test_account_redo_original_and_forget(core: Core, relay: FakeRelay) ->
     first = delivered(await core.service.draw(ALICE, DM, fox(width=768, height=512)))
     redo = delivered(await core.account.redo(ALICE, DM, None))
     assert redo.generation.parent_id == first.generation.id
-    assert redo.generation.seed == first.generation.seed
-    assert relay.calls[1].body["seed"] == first.generation.seed
-    assert (redo.generation.width, redo.generation.height) == (768, 512)
+    assert redo.generation.params.seed == first.generation.params.seed
+    assert relay.calls[1].body["seed"] == first.generation.params.seed
+    assert (redo.generation.params.width, redo.generation.params.height) == (768, 512)
     fresh = delivered(await core.account.redo(ALICE, DM, first.generation.id, new_seed=True))
     resized = delivered(await core.account.redo(ALICE, DM, first.generation.id, size=(512, 768)))
     assert fresh.generation.parent_id == first.generation.id
-    assert relay.calls[2].body["seed"] == fresh.generation.seed
-    assert (resized.generation.width, resized.generation.height) == (512, 768)
-    assert resized.generation.seed == first.generation.seed
+    assert relay.calls[2].body["seed"] == fresh.generation.params.seed
+    assert (resized.generation.params.width, resized.generation.params.height) == (512, 768)
+    assert resized.generation.params.seed == first.generation.params.seed
     assert len(relay.calls) == 4 and await used(core) == 4
 
     # someone else's drawing
@@ -373,8 +374,8 @@ async def test_account_redo_original_and_forget(core: Core, relay: FakeRelay) ->
     assert not any(p.exists() for p in paths)
     assert (await core.account.history(ALICE))[1] == []
     assert await used(core) == 4
-    gone = await core.db(core.db.store.get, first.generation.id)
-    assert gone is not None and gone.prompt == ""
+    gone = await core.store.run(Store.get, first.generation.id)
+    assert gone is not None and gone.params.prompt == ""
     assert refused(await core.account.original(ALICE, first.generation.id)).reason == "image_gone"
 
 
@@ -391,7 +392,7 @@ async def test_admin_ban_and_unban(core: Core) -> None:
     assert await core.admin.run("ban", ["2", "spam"], ADMIN_HERE) == "Done: ban telegram:2."
     outcome = refused(await core.service.draw(bob, GROUP, fox()))
     assert outcome.reason == "banned" and "not allowed" in outcome.text
-    user = await core.db(core.db.store.user, "telegram:2")
+    user = await core.store.run(Store.user, "telegram:2")
     assert user is not None and user["ban_reason"] == "spam"
     assert await core.admin.run("unban", ["telegram:2"], ADMIN_HERE) == "Done: unban telegram:2."
     delivered(await core.service.draw(bob, GROUP, fox()))
@@ -458,8 +459,8 @@ async def test_admin_stats(core: Core, relay: FakeRelay) -> None:
 async def test_admin_commands_refused_for_others(core: Core, command: str, args: list[str]) -> None:
     reply = await core.admin.run(command, args, STRANGER)
     assert reply == "Only the bot's admins can do that."
-    assert await core.db(core.db.store.user, "telegram:2") is None
-    chat = await core.db(core.db.store.chat, "telegram:5")
+    assert await core.store.run(Store.user, "telegram:2") is None
+    chat = await core.store.run(Store.chat, "telegram:5")
     assert chat is None
     delivered(await core.service.draw(STRANGER.requester, STRANGER.place, fox()))
 
@@ -499,7 +500,7 @@ async def test_redo_works_when_users_may_not_change_the_watermark(
 ) -> None:
     first = delivered(await core.service.draw(ALICE, DM, fox()))
     redo = delivered(await core.account.redo(ALICE, DM, first.generation.id))
-    assert redo.generation.seed == first.generation.seed
+    assert redo.generation.params.seed == first.generation.params.seed
     assert len(relay.calls) == 2
     assert relay.calls[1].body["logo_info"] == relay.calls[0].body["logo_info"]
     assert relay.calls[1].body["logo_info"]["add_logo"] is True

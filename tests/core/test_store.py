@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.params import WatermarkChoice
 from core.schema import migrations
 from core.store import (
     AlreadyHandled,
@@ -18,7 +19,7 @@ from core.store import (
     Limits,
     Reserved,
     Store,
-    StoreRunner,
+    StoreThread,
 )
 from tests.conftest import new_generation as new
 
@@ -68,16 +69,16 @@ def test_migrations_apply_twice_idempotently(path: Path) -> None:
     first.close()
     assert path.parent.is_dir()
     second = Store(path)  # applies the migrations again
-    migrations.apply(second.db)  # and once more by hand
-    applied = list(second.db.query("SELECT name FROM _sqlite_migrations"))
+    migrations.apply(second.sqlite)  # and once more by hand
+    applied = list(second.sqlite.query("SELECT name FROM _sqlite_migrations"))
     assert [row["name"] for row in applied] == ["m001_initial"]
-    assert {"users", "chats", "generations", "notices"} <= set(second.db.table_names())
+    assert {"users", "chats", "generations", "notices"} <= set(second.sqlite.table_names())
     assert used(second) == 1
     second.close()
 
 
 def test_wal_mode(store: Store) -> None:
-    assert store.db.journal_mode == "wal"
+    assert store.sqlite.journal_mode == "wal"
 
 
 # -- reserving and settling -------------------------------------------------------------
@@ -87,8 +88,8 @@ def test_reserve_then_settle_success(store: Store) -> None:
     generation_id = reserved_id(store.reserve(new(), Limits(user_daily=5), now=NOW))
     pending = store.get(generation_id)
     assert pending is not None and pending.status == "pending"
-    assert (pending.width, pending.height, pending.seed) == (768, 512, 42)
-    assert pending.watermark == {"enabled": True, "text": "drawbot"}
+    assert (pending.params.width, pending.params.height, pending.params.seed) == (768, 512, 42)
+    assert pending.params.watermark == WatermarkChoice(True, "drawbot", position=0, opacity=0.3)
     assert pending.created_at == NOW
     assert used(store) == 1  # a pending draw holds its quota
     succeed(store, generation_id, ["/tmp/x.png"])
@@ -215,7 +216,7 @@ def test_source_key_is_handled_once(store: Store) -> None:
     later = store.reserve(new(source_key="telegram:-100:55"), limits)
     assert isinstance(later, AlreadyHandled) and later.generation.status == "succeeded"
     assert used(store) == 1
-    assert store.db.execute("SELECT COUNT(*) FROM generations").fetchone()[0] == 1
+    assert store.sqlite.execute("SELECT COUNT(*) FROM generations").fetchone()[0] == 1
     assert isinstance(store.reserve(new(source_key="telegram:-100:56"), limits), Denied)
 
 
@@ -255,17 +256,17 @@ def test_concurrent_reservations_from_threads_never_pass_the_limit(path: Path) -
 
 
 async def test_concurrent_reservations_through_one_runner(path: Path) -> None:
-    runner = StoreRunner(path)
+    runner = StoreThread(path)
     try:
         limits = Limits(user_daily=5)
         results = await asyncio.gather(
-            *(runner(runner.store.reserve, new(source_key=f"a:{i}"), limits) for i in range(20))
+            *(runner.run(Store.reserve, new(source_key=f"a:{i}"), limits) for i in range(20))
         )
         assert sum(isinstance(r, Reserved) for r in results) == 5
         assert sum(isinstance(r, Denied) and r.reason == "user_daily" for r in results) == 15
-        assert await runner(used, runner.store) == 5
+        assert await runner.run(used) == 5
         thread_names = await asyncio.gather(
-            *(runner(lambda: threading.current_thread().name) for _ in range(5))
+            *(runner.run(lambda _: threading.current_thread().name) for _ in range(5))
         )
         assert len(set(thread_names)) == 1 and thread_names[0].startswith("sqlite")
     finally:
@@ -316,22 +317,22 @@ def test_forget_user_blanks_prompts_but_keeps_counts(store: Store, tmp_path: Pat
     other = reserved_id(store.reserve(new(user="telegram:2", prompt="other"), Limits()))
     assert store.forget_user("telegram:1") == [str(image)]
     forgotten = store.get(first)
-    assert forgotten is not None and forgotten.prompt == "" and forgotten.image_paths == []
+    assert forgotten is not None and forgotten.params.prompt == "" and forgotten.image_paths == []
     assert store.history("telegram:1") == []
     assert used(store) == 1
     user = store.user("telegram:1")
     assert user is not None and user["name"] is None
     kept = store.get(other)
-    assert kept is not None and kept.prompt == "other"
-    assert "my secret prompt" not in str(list(store.db.query("SELECT * FROM generations")))
+    assert kept is not None and kept.params.prompt == "other"
+    assert "my secret prompt" not in str(list(store.sqlite.query("SELECT * FROM generations")))
 
 
 def test_purge_prompts(store: Store) -> None:
     old = reserved_id(store.reserve(new(prompt="old one"), Limits(), now=NOW - 10 * 86400))
     recent = reserved_id(store.reserve(new(prompt="new one"), Limits(), now=NOW))
     assert store.purge_prompts(before=NOW - 86400) == 1
-    assert store.get(old).prompt == ""  # type: ignore[union-attr]
-    assert store.get(recent).prompt == "new one"  # type: ignore[union-attr]
+    assert store.get(old).params.prompt == ""  # type: ignore[union-attr]
+    assert store.get(recent).params.prompt == "new one"  # type: ignore[union-attr]
     assert store.purge_prompts(before=NOW - 86400) == 0
     assert used(store) == 2
 
@@ -395,7 +396,7 @@ def test_store_in_memory() -> None:
 def test_unique_source_key_in_schema(store: Store) -> None:
     store.reserve(new(source_key="k"), Limits())
     with pytest.raises(sqlite3.IntegrityError):
-        store.db.execute(
+        store.sqlite.execute(
             "INSERT INTO generations (source_key, user_key, chat_key, platform, day, status, "
             "created_at) VALUES ('k', 'u', 'c', 'p', 'd', 'pending', 0)"
         )
@@ -421,5 +422,5 @@ def test_processes_starting_together_on_a_new_file(tmp_path: Path) -> None:
         thread.join()
     assert errors == []
     store = Store(path)
-    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial"]
+    assert [m.name for m in migrations.applied(store.sqlite)] == ["m001_initial"]
     store.close()

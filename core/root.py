@@ -16,7 +16,7 @@ from core.config import SettingRejected, Settings
 from core.images import remove_files
 from core.relay import RelayClient
 from core.service import QUEUE_DEADLINE, DrawService
-from core.store import StoreRunner
+from core.store import Store, StoreThread
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class Core:
     """One of each shared part, opened together and closed together."""
 
     settings: Settings
-    db: StoreRunner
+    store: StoreThread
     relay: RelayClient
     service: DrawService
     account: Account
@@ -38,12 +38,12 @@ class Core:
         """Open the store (settling draws a crash left pending) and the relay client."""
         names = list(platforms)
         try:
-            db = StoreRunner(settings.database_path)
+            store = StoreThread(settings.database_path)
         except (OSError, sqlite3.Error) as error:
             reason = f"({settings.database_path}) cannot be used: {error}"
             raise SettingRejected("DATABASE_PATH", reason) from None
         stale = stale_before(settings, time.time())
-        settled = await db(db.store.recover, names, stale)
+        settled = await store.run(Store.recover, names, stale)
         if settled:
             log.warning("settled %d draws left pending by an earlier run (refunded)", settled)
         relay = RelayClient(
@@ -54,17 +54,17 @@ class Core:
             max_image_bytes=settings.max_image_bytes,
             proxy=settings.https_proxy,
         )
-        service = DrawService(settings, db, relay)
-        core = cls(settings, db, relay, service, Account(service), Admin(service))
+        service = DrawService(settings, store, relay)
+        core = cls(settings, store, relay, service, Account(service), Admin(service))
         housekeeping = asyncio.create_task(core._housekeeping())
         try:
             yield core
         finally:
             housekeeping.cancel()
             await service.close()
-            await db(db.store.recover, names, stale)
+            await store.run(Store.recover, names, stale)
             await relay.aclose()
-            db.close()
+            store.close()
 
     async def _housekeeping(self) -> None:
         """Hourly: blank prompts and delete kept images past their retention periods."""
@@ -77,13 +77,13 @@ class Core:
         pending long past every deadline (its record failed to settle); (prompts, files)."""
         now = time.time() if now is None else now
         stale = stale_before(self.settings, now)
-        if settled := await self.db(self.db.store.recover, [], stale):
+        if settled := await self.store.run(Store.recover, [], stale):
             log.warning("settled %d draws left pending past every deadline (refunded)", settled)
         prompts = files = 0
         if days := self.settings.prompt_retention_days:
-            prompts = await self.db(self.db.store.purge_prompts, now - days * 86400)
+            prompts = await self.store.run(Store.purge_prompts, now - days * 86400)
         if days := self.settings.image_retention_days:
-            paths = await self.db(self.db.store.expire_images, now - days * 86400)
+            paths = await self.store.run(Store.expire_images, now - days * 86400)
             files = await asyncio.to_thread(remove_files, paths)
         if prompts or files:
             log.info("retention: blanked %d prompts, deleted %d image files", prompts, files)
