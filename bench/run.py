@@ -22,9 +22,11 @@ from pathlib import Path
 
 from core.config import Settings
 from core.params import DrawParams
+from core.records import Limits, NewGeneration, Reserved
+from core.request import Place, Requester
 from core.root import Core
-from core.service import Delivered, Place, Requester
-from core.store import Limits, NewGeneration, Reserved, Store
+from core.service import Delivered
+from core.store import Store
 
 RELAY_LATENCY = 1.0
 

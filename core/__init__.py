@@ -1,33 +1,27 @@
-"""drawbot's core: parsing, drawing, storage and every user-facing text; no platform code."""
+"""drawbot's core: parsing, drawing, storage and every user-facing text; no platform code.
 
-from core.account import Account, caption
-from core.admin import Admin, AdminContext
-from core.command import UsageError, parse_draw, split_command
+Adapters use `Core.open` and `Core.front`: a `Request` in, an `Answer` out."""
+
+from core.answer import Action, Answer, Button, Pictures, Receipt, Say
 from core.config import ConfigError, Settings
 from core.params import DrawParams, Watermark, WatermarkChoice
-from core.relay import RelayClient, RelayError
+from core.request import Place, Request, Requester
 from core.root import Core
-from core.service import Delivered, DrawService, Place, Refused, Requester
 
 __all__ = [
-    "Account",
-    "Admin",
-    "AdminContext",
+    "Action",
+    "Answer",
+    "Button",
     "ConfigError",
     "Core",
-    "Delivered",
     "DrawParams",
-    "DrawService",
+    "Pictures",
     "Place",
-    "Refused",
-    "RelayClient",
-    "RelayError",
+    "Receipt",
+    "Request",
     "Requester",
+    "Say",
     "Settings",
-    "UsageError",
     "Watermark",
     "WatermarkChoice",
-    "caption",
-    "parse_draw",
-    "split_command",
 ]

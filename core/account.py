@@ -3,65 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from core import messages
+from core.answer import resize_choice
 from core.images import remove_files
-from core.service import (
-    Delivered,
-    DrawService,
-    Outcome,
-    Place,
-    Refused,
-    Requester,
-    load_images,
-)
-from core.store import Generation, Store
-
-CAPTION_PROMPT_LIMIT = 900
-
-
-def caption(
-    generation: Generation,
-    lang: str,
-    prompt_limit: int = CAPTION_PROMPT_LIMIT,
-    *,
-    limit: int | None = None,
-    measure: Callable[[str], int] = len,
-) -> str:
-    """Prompt, size, seed and id; the prompt is cut (before any escaping) to `prompt_limit`
-    characters and, with `limit`, until the whole caption fits it as `measure` counts."""
-
-    def render(prompt: str) -> str:
-        return messages.text(
-            "caption",
-            lang,
-            prompt=prompt,
-            size=generation.params.size,
-            seed=generation.params.seed,
-            id=generation.id,
-        )
-
-    prompt = generation.params.prompt
-    while True:
-        if len(prompt) > prompt_limit:
-            prompt = prompt[: max(0, prompt_limit - 1)].rstrip() + "…"
-        text = render(prompt)
-        over = 0 if limit is None else measure(text) - limit
-        if over <= 0 or prompt_limit <= 1:
-            return text
-        prompt_limit = max(1, min(prompt_limit, len(prompt)) - over)
-
-
-def resize_choice(generation: Generation) -> tuple[int, int]:
-    """The size offered by the 'same seed, other size' button: the shape turned or squared."""
-    if generation.params.width == generation.params.height:
-        return 768, 512
-    if generation.params.width > generation.params.height:
-        return generation.params.height, generation.params.width
-    return 768, 768
+from core.records import Generation
+from core.request import Place, Requester, Working
+from core.service import Delivered, DrawService, Outcome, Refused, load_images
+from core.store import Store
 
 
 class Account:
@@ -71,8 +22,8 @@ class Account:
         self.service = service
         self.store = service.store
 
-    async def quota(self, requester: Requester, place: Place) -> str:
-        lang = self.service.lang(requester)
+    async def quota(self, requester: Requester, place: Place, *, lang: str | None = None) -> str:
+        lang = lang or self.service.lang(requester)
         limits = await self.store.run(
             Store.effective_limits, requester.key, place.key, self.service.base_limits()
         )
@@ -99,8 +50,10 @@ class Account:
             )
         return line
 
-    async def history(self, requester: Requester, limit: int = 10) -> tuple[str, list[Generation]]:
-        lang = self.service.lang(requester)
+    async def history(
+        self, requester: Requester, limit: int = 10, *, lang: str | None = None
+    ) -> tuple[str, list[Generation]]:
+        lang = lang or self.service.lang(requester)
         rows = await self.store.run(Store.history, requester.key, limit)
         if not rows:
             return messages.text("history_empty", lang), []
@@ -125,9 +78,10 @@ class Account:
         lines.append(messages.text("history_hint", lang))
         return "\n".join(lines), rows
 
-    async def own(self, requester: Requester, generation_id: int | None) -> Generation | Refused:
+    async def own(
+        self, requester: Requester, generation_id: int | None, lang: str
+    ) -> Generation | Refused:
         """The requester's generation by id, or their latest one."""
-        lang = self.service.lang(requester)
         if generation_id is None:
             rows = await self.store.run(Store.history, requester.key, 1)
             if not rows:
@@ -149,10 +103,13 @@ class Account:
         size: tuple[int, int] | None = None,
         source_key: str | None = None,
         anyone: bool = False,
+        lang: str | None = None,
+        working: Working | None = None,
     ) -> Outcome:
         """Draw a generation again: same seed by default, a new one, the other shape (`turn`,
         see resize_choice) or another size on request. With `anyone`, another user's
         generation may be redrawn where it was posted (a button under it in a group)."""
+        lang = lang or self.service.lang(requester)
         if anyone and generation_id is not None:
             found = await self.store.run(Store.get, generation_id)
             posted_here = found is not None and found.chat_key == place.key
@@ -161,15 +118,14 @@ class Account:
                 if found is not None and (posted_here or found.user_key == requester.key)
                 else Refused(
                     "not_found",
-                    messages.text("not_found", self.service.lang(requester), id=generation_id),
+                    messages.text("not_found", lang, id=generation_id),
                 )
             )
         else:
-            generation = await self.own(requester, generation_id)
+            generation = await self.own(requester, generation_id, lang)
         if isinstance(generation, Refused):
             return generation
         if not generation.params.prompt:  # forgotten, or past PROMPT_RETENTION_DAYS
-            lang = self.service.lang(requester)
             return Refused("prompt_gone", messages.text("prompt_gone", lang, id=generation.id))
         params = generation.params
         if new_seed:
@@ -179,15 +135,26 @@ class Account:
         if size is not None:
             params = replace(params, width=size[0], height=size[1])
         return await self.service.draw(
-            requester, place, params, source_key=source_key, parent_id=generation.id
+            requester,
+            place,
+            params,
+            source_key=source_key,
+            parent_id=generation.id,
+            lang=lang,
+            working=working,
         )
 
     async def original(
-        self, requester: Requester, generation_id: int, place: Place | None = None
+        self,
+        requester: Requester,
+        generation_id: int,
+        place: Place | None = None,
+        *,
+        lang: str | None = None,
     ) -> Outcome:
         """The stored files of a generation, never charged: one's own, or one that was posted
         in `place` (the 'original file' button under someone else's picture)."""
-        lang = self.service.lang(requester)
+        lang = lang or self.service.lang(requester)
         generation = await self.store.run(Store.get, generation_id)
         visible = generation is not None and (
             generation.user_key == requester.key
@@ -200,8 +167,8 @@ class Account:
             return Refused("image_gone", messages.text("image_gone", lang, id=generation_id))
         return Delivered(generation, images, repeat=True)
 
-    async def forget(self, requester: Requester) -> str:
-        lang = self.service.lang(requester)
+    async def forget(self, requester: Requester, *, lang: str | None = None) -> str:
+        lang = lang or self.service.lang(requester)
         rows = await self.store.run(Store.history, requester.key, 100_000)
         paths = await self.store.run(Store.forget_user, requester.key)
         await asyncio.to_thread(remove_files, paths)

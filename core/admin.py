@@ -5,14 +5,19 @@ The same operations serve chat commands (`/ban`, `/limit`, …) and `python -m b
 
 from __future__ import annotations
 
+import shlex
 import time
-from dataclasses import dataclass
 
 from core import messages
+from core.numbers import read_int
 from core.relay import RelayError
-from core.service import DrawService, Place, Requester
+from core.request import Request, Requester
+from core.service import DrawService
 from core.store import Store
 
+PLATFORMS = ("telegram", "discord", "console")
+USER_ID_MAX = 2**63 - 1
+LIMIT_MAX = 1_000_000  # images per day, or seconds of cooldown
 GLOBAL_COMMANDS = {"ban", "unban", "stats", "balance"}
 CHAT_COMMANDS = {"enable", "disable", "chatwatermark", "limit"}
 ADMIN_COMMANDS = GLOBAL_COMMANDS | CHAT_COMMANDS | {"admin"}
@@ -22,25 +27,24 @@ CHAT_LIMITS = {
     "member": "user_daily_limit",
     "cooldown": "cooldown_seconds",
 }
-LIMIT_USAGE = (
-    "/limit user <user> <n|default>, /limit chat <n|default> (images per day in this chat), "
-    "/limit member <n|default> (per user in this chat), /limit cooldown <seconds|default>"
-)
-
-
-@dataclass(frozen=True)
-class AdminContext:
-    """Who runs an admin command, where, and whom it is about (a replied-to user)."""
-
-    requester: Requester
-    place: Place
-    is_chat_admin: bool = False
-    target_user_id: str | None = None
-    command_prefix: str = "/"  # how admin commands are written here ("/admin " on Discord)
 
 
 class AdminError(Exception):
-    """An admin command that cannot run as written; the message says how to write it."""
+    """An admin command that cannot run as written: `key` names the sentence saying how to
+    write it (messages.py), `values` fill it."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def split_args(text: str) -> list[str]:
+    """Words of an admin command; quotes group words, stray quotes are kept as text."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
 
 
 class Admin:
@@ -53,30 +57,34 @@ class Admin:
     def is_admin(self, requester: Requester) -> bool:
         return requester.key in self.service.settings.admin_ids
 
-    def may_run(self, command: str, ctx: AdminContext) -> bool:
+    async def may_run(self, command: str, ctx: Request) -> bool:
+        """Bot admins run everything; a group's own admins run its chat commands there."""
         if self.is_admin(ctx.requester):
             return True
-        if command == "limit" and ctx.place.is_group:
-            return ctx.is_chat_admin
-        return command in CHAT_COMMANDS and ctx.place.is_group and ctx.is_chat_admin
+        if command not in CHAT_COMMANDS or not ctx.place.is_group:
+            return False
+        return await ctx.is_chat_admin()
 
-    async def run(self, command: str, args: list[str], ctx: AdminContext) -> str:
+    async def run(
+        self, command: str, args: list[str], ctx: Request, *, lang: str | None = None
+    ) -> str:
         """Run one admin chat command and return the reply in the requester's language."""
-        lang = self.service.lang(ctx.requester)
+        lang = lang or self.service.lang(ctx.requester)
         if command == "admin":
-            return messages.text("admin_usage", lang, p=ctx.command_prefix)
-        if not self.may_run(command, ctx):
+            return messages.text("admin_usage", lang, p=ctx.admin_prefix)
+        if not await self.may_run(command, ctx):
             return messages.text("not_admin", lang)
         try:
             return await self._run(command, args, ctx, lang)
         except AdminError as error:
-            usage = messages.text("admin_usage", lang, p=ctx.command_prefix)
-            return f"{error}\n\n{usage}"
+            problem = messages.text(error.key, lang, p=ctx.admin_prefix, **error.values)
+            usage = messages.text("admin_usage", lang, p=ctx.admin_prefix)
+            return f"{problem}\n\n{usage}"
 
-    async def _run(self, command: str, args: list[str], ctx: AdminContext, lang: str) -> str:
+    async def _run(self, command: str, args: list[str], ctx: Request, lang: str) -> str:
         if command in ("ban", "unban"):
-            if ctx.target_user_id and not (args and _looks_like_user(args[0])):
-                args = [ctx.target_user_id, *args]  # `/ban <reason>` as a reply to them
+            if ctx.quoted_user_id and not (args and _looks_like_user(args[0])):
+                args = [ctx.quoted_user_id, *args]  # `/ban <reason>` as a reply to them
             user = self._user(args[:1], ctx)
             reason = " ".join(args[1:]) or None
             await self.ban(user, command == "ban", reason)
@@ -92,10 +100,10 @@ class Admin:
             return await self.stats(lang)
         return await self.balance(lang)
 
-    async def _limit(self, args: list[str], ctx: AdminContext, lang: str) -> str:
+    async def _limit(self, args: list[str], ctx: Request, lang: str) -> str:
         """`/limit user <user> <n>` (admins); `/limit chat|member|cooldown <n>` (this chat)."""
         if len(args) < 2 or args[0] not in {*CHAT_LIMITS, "user"}:
-            raise AdminError(LIMIT_USAGE)
+            raise AdminError("admin_limit_usage")
         value = _limit_value(args[-1])
         if args[0] == "user":
             if not self.is_admin(ctx.requester):
@@ -107,9 +115,9 @@ class Admin:
         what = f"{args[0]} limit of {ctx.place.key} = {args[-1]}"
         return messages.text("admin_done", lang, what=what)
 
-    async def _watermark(self, args: list[str], ctx: AdminContext, lang: str) -> str:
+    async def _watermark(self, args: list[str], ctx: Request, lang: str) -> str:
         if not args or args[0] not in ("on", "off", "default"):
-            raise AdminError("/chatwatermark on|off|default [text]")
+            raise AdminError("admin_watermark_usage")
         if not self.service.settings.watermark_user_control:
             return messages.text("watermark_locked", lang)
         enabled = {"on": 1, "off": 0, "default": None}[args[0]]
@@ -117,16 +125,18 @@ class Admin:
         await self.set_chat(ctx.place.key, watermark=enabled, watermark_text=text)
         return messages.text("admin_done", lang, what=f"watermark {args[0]} {text or ''}".strip())
 
-    def _user(self, args: list[str], ctx: AdminContext) -> str:
-        raw = args[0] if args else ctx.target_user_id
+    def _user(self, args: list[str], ctx: Request) -> str:
+        raw = args[0] if args else ctx.quoted_user_id
         if not raw:
-            raise AdminError("Name a user: an id like 12345, or reply to their message.")
+            raise AdminError("admin_name_user")
         raw = raw.lstrip("@<!>").rstrip(">")
-        if ":" in raw:
+        platform, colon, user_id = raw.rpartition(":")
+        if platform == "console" and user_id:  # console users are named, not numbered
             return raw
-        if not raw.isdigit():
-            raise AdminError(f"{raw!r} is not a user id.")
-        return f"{ctx.requester.platform}:{raw}"
+        number = read_int(user_id, 1, USER_ID_MAX)
+        if number is None or (colon and platform not in PLATFORMS):
+            raise AdminError("admin_not_user", value=raw[:40])
+        return f"{platform or ctx.requester.platform}:{number}"
 
     # -- operations (also used by `python -m bots admin`) --------------------------------
 
@@ -167,12 +177,13 @@ class Admin:
 def _looks_like_user(word: str) -> bool:
     """12345, telegram:12345, discord:12345, @12345 or a Discord mention <@12345>."""
     word = word.lstrip("@<!").rstrip(">")
-    return word.isdigit() or word.startswith(("telegram:", "discord:", "console:"))
+    return word.isdigit() or word.startswith(tuple(f"{p}:" for p in PLATFORMS))
 
 
 def _limit_value(raw: str) -> int | None:
     if raw.lower() in ("default", "reset", "none"):
         return None
-    if not raw.isdigit():
-        raise AdminError(f"{raw!r} is not a number; use a whole number or 'default'.")
-    return int(raw)
+    number = read_int(raw, 0, LIMIT_MAX)
+    if number is None:
+        raise AdminError("admin_not_number", value=raw[:40], max=LIMIT_MAX)
+    return number

@@ -239,6 +239,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Drawing #{id} was not found (or is not yours).",
         "zh": "找不到作品 #{id}(或不属于你)。",
     },
+    "bad_id": {
+        "en": "{value!r} is not the number of a drawing. Write /{command} 12 with a number "
+        "from /history.",
+        "zh": "{value!r} 不是作品编号。请写 /{command} 12,编号见 /history。",
+    },
     "nothing_to_redo": {
         "en": "There is nothing to redo yet. Draw something first with /draw.",
         "zh": "还没有可以重画的作品,先用 /draw 画一张吧。",
@@ -261,6 +266,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "只有机器人管理员可以这样做。",
     },
     "admin_done": {"en": "Done: {what}.", "zh": "已完成:{what}。"},
+    "admin_limit_usage": {
+        "en": "Write it as {p}limit user <user> <n|default>, {p}limit chat <n|default> "
+        "(images per day in this chat), {p}limit member <n|default> (per user in this chat) "
+        "or {p}limit cooldown <seconds|default>.",
+        "zh": "请写作 {p}limit user <用户> <数量|default>、"
+        "{p}limit chat <数量|default>(本群每日总量)、"
+        "{p}limit member <数量|default>(本群每人每日)或 "
+        "{p}limit cooldown <秒数|default>。",
+    },
+    "admin_watermark_usage": {
+        "en": "Write it as {p}chatwatermark on|off|default [text].",
+        "zh": "请写作 {p}chatwatermark on|off|default [文字]。",
+    },
+    "admin_name_user": {
+        "en": "Name a user: an id like 12345, or reply to their message.",
+        "zh": "请指明用户:写出 ID(如 12345),或回复其消息。",
+    },
+    "admin_not_user": {
+        "en": "{value!r} is not a user id: use a number like 12345, "
+        "or telegram:12345 / discord:12345.",
+        "zh": "{value!r} 不是用户 ID:请写数字(如 12345),或 telegram:12345 / discord:12345。",
+    },
+    "admin_not_number": {
+        "en": "{value!r} is not a number from 0 to {max}; use a whole number or 'default'.",
+        "zh": "{value!r} 不是 0 到 {max} 之间的整数;请写整数或 default。",
+    },
     "admin_usage": {
         "en": "Admin commands:\n"
         "{p}ban <user> [reason], {p}unban <user>\n"

@@ -1,4 +1,4 @@
-"""Core: the composition root every adapter shares (settings, store, relay, services)."""
+"""Core: the composition root every adapter shares (settings, store, relay, services, front)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from core.account import Account
 from core.admin import Admin
 from core.config import SettingRejected, Settings
+from core.front import Front
 from core.images import remove_files
 from core.relay import RelayClient
 from core.service import QUEUE_DEADLINE, DrawService
@@ -31,6 +32,7 @@ class Core:
     service: DrawService
     account: Account
     admin: Admin
+    front: Front
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -55,7 +57,9 @@ class Core:
             proxy=settings.https_proxy,
         )
         service = DrawService(settings, store, relay)
-        core = cls(settings, store, relay, service, Account(service), Admin(service))
+        account, admin = Account(service), Admin(service)
+        front = Front(service, account, admin)
+        core = cls(settings, store, relay, service, account, admin, front)
         housekeeping = asyncio.create_task(core._housekeeping())
         try:
             yield core
@@ -65,6 +69,14 @@ class Core:
             await store.run(Store.recover, names, stale)
             await relay.aclose()
             store.close()
+
+    async def database_answers(self) -> bool:
+        """For health checks: whether a trivial read of the database succeeds."""
+        try:
+            return await self.store.run(Store.ping)
+        except Exception:
+            log.exception("health check: database failed")
+            return False
 
     async def _housekeeping(self) -> None:
         """Hourly: blank prompts and delete kept images past their retention periods."""

@@ -18,51 +18,16 @@ from core import messages
 from core.config import Settings
 from core.images import Image, ImageError, sniff
 from core.params import SEED_MAX, DrawParams, Watermark
+from core.records import AlreadyHandled, Denied, Generation, Limits, NewGeneration, Reserved
 from core.relay import RelayBusy, RelayClient, RelayError
-from core.store import (
-    AlreadyHandled,
-    Denied,
-    Generation,
-    Limits,
-    NewGeneration,
-    Reserved,
-    Store,
-    StoreThread,
-)
+from core.request import Place, Requester, Working
+from core.store import Store, StoreThread
 
 log = logging.getLogger(__name__)
 
 AlertSink = Callable[[str, str], Awaitable[None]]
 # A draw must be answered within this many seconds of the request (Discord: 15 minutes).
 QUEUE_DEADLINE = 14 * 60.0
-
-
-@dataclass(frozen=True)
-class Requester:
-    """Who asked: a platform user, with the display name and language the platform gave."""
-
-    platform: str
-    user_id: str
-    name: str | None = None
-    language_code: str | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.platform}:{self.user_id}"
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where they asked: a chat, channel or DM."""
-
-    platform: str
-    chat_id: str
-    title: str | None = None
-    is_group: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"{self.platform}:{self.chat_id}"
 
 
 @dataclass(frozen=True)
@@ -136,15 +101,20 @@ class DrawService:
         *,
         source_key: str | None = None,
         parent_id: int | None = None,
+        lang: str | None = None,
+        working: Working | None = None,
     ) -> Outcome:
-        """Draw `params` for `requester` in `place`; every path ends in Delivered or Refused."""
-        lang = self.lang(requester)
+        """Draw `params` for `requester` in `place`; every path ends in Delivered or Refused.
+        `working` is shown from the reservation until the images are in."""
+        lang = lang or self.lang(requester)
         if self._closing:
             return Refused("shutting_down", messages.text("shutting_down", lang))
         locked = not self.settings.watermark_user_control and parent_id is None
         if locked and not params.watermark.is_default:
             return Refused("watermark_locked", messages.text("watermark_locked", lang))
-        task = asyncio.create_task(self._draw(requester, place, params, source_key, parent_id))
+        task = asyncio.create_task(
+            self._draw(requester, place, params, source_key, parent_id, lang, working)
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return await asyncio.shield(task)
@@ -156,8 +126,9 @@ class DrawService:
         params: DrawParams,
         source_key: str | None,
         parent_id: int | None,
+        lang: str,
+        working: Working | None,
     ) -> Outcome:
-        lang = self.lang(requester)
         draw_id = uuid.uuid4().hex[:8]
         if params.seed is None:
             params = params.with_seed(random.randint(0, SEED_MAX))
@@ -187,8 +158,9 @@ class DrawService:
             params.size,
             params.seed,
         )
+        showing = working(messages.text("drawing", lang, size=params.size)) if working else None
         try:
-            async with self._slot():
+            async with showing or contextlib.nullcontext(), self._slot():
                 result = await self.relay.generate(params.to_payload(watermark))
             paths = await asyncio.to_thread(self._save_images, generation_id, result.images)
         except RelayError as error:

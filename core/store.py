@@ -14,155 +14,26 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from core.params import DrawParams, Watermark, WatermarkChoice
+from core.records import (
+    PARAM_COLUMNS,
+    AlreadyHandled,
+    Denied,
+    Generation,
+    Limits,
+    NewGeneration,
+    Reserved,
+    Usage,
+    params_columns,
+)
 from core.schema import migrations
+from core.upkeep import Upkeep
 
 COUNTED = ("pending", "succeeded")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The limits one reservation is checked against; 0 switches a limit off."""
-
-    user_daily: int = 0
-    chat_daily: int = 0
-    cooldown_seconds: int = 0
-    in_flight: int = 0
-
-
-@dataclass(frozen=True)
-class NewGeneration:
-    """Everything recorded when a draw is reserved: who, where, and what (`params`, with a
-    concrete seed, and the watermark it resolved to)."""
-
-    user_key: str
-    chat_key: str
-    platform: str
-    day: str
-    params: DrawParams
-    watermark: Watermark
-    source_key: str | None = None
-    parent_id: int | None = None
-
-
-# The columns of generations that hold a DrawParams, one per field, named alike.
-PARAM_COLUMNS = tuple(f.name for f in fields(DrawParams))
-
-
-def params_columns(params: DrawParams, watermark: Watermark) -> dict[str, Any]:
-    """A DrawParams as the columns that store it (the watermark as resolved, in JSON)."""
-    values = {name: getattr(params, name) for name in PARAM_COLUMNS}
-    values |= {"expand": int(params.expand), "super_res": int(params.super_res)}
-    values["watermark"] = json.dumps(asdict(watermark), ensure_ascii=False)
-    return values
-
-
-def params_of_row(row: dict[str, Any]) -> DrawParams:
-    """The DrawParams stored in a generations row: what a redo draws again."""
-    values = {name: row[name] for name in PARAM_COLUMNS}
-    mark = json.loads(row["watermark"] or "{}")
-    choice = WatermarkChoice(
-        **{f.name: mark.get(f.name) for f in fields(WatermarkChoice) if f.name in mark}
-    )
-    return DrawParams(
-        **values
-        | {
-            "prompt": row["prompt"] or "",
-            "expand": bool(row["expand"]),
-            "super_res": bool(row["super_res"]),
-            "watermark": choice,
-        }
-    )
-
-
-@dataclass(frozen=True)
-class Generation:
-    """One row of generations, as the rest of the code reads it."""
-
-    id: int
-    user_key: str
-    chat_key: str
-    platform: str
-    day: str
-    status: str
-    params: DrawParams
-    created_at: float
-    finished_at: float | None
-    error_kind: str | None
-    relay_request_id: str | None
-    relay_seconds: float | None
-    image_paths: list[str]
-    image_meta: list[dict[str, Any]]
-    file_refs: dict[str, list[str]]
-    parent_id: int | None
-    source_key: str | None
-
-    def relay_url(self, index: int) -> str | None:
-        """The relay's own link to image `index` (it expires after about a day)."""
-        meta = self.image_meta[index] if index < len(self.image_meta) else {}
-        url = meta.get("url")
-        return url if isinstance(url, str) else None
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Generation:
-        return cls(
-            id=row["id"],
-            user_key=row["user_key"],
-            chat_key=row["chat_key"],
-            platform=row["platform"],
-            day=row["day"],
-            status=row["status"],
-            params=params_of_row(row),
-            created_at=row["created_at"],
-            finished_at=row["finished_at"],
-            error_kind=row["error_kind"],
-            relay_request_id=row["relay_request_id"],
-            relay_seconds=row["relay_seconds"],
-            image_paths=json.loads(row["image_paths"] or "[]"),
-            image_meta=json.loads(row["image_meta"] or "[]"),
-            file_refs=json.loads(row["file_refs"] or "{}"),
-            parent_id=row["parent_id"],
-            source_key=row["source_key"],
-        )
-
-
-@dataclass(frozen=True)
-class Reserved:
-    generation_id: int
-
-
-@dataclass(frozen=True)
-class AlreadyHandled:
-    """The same platform message was seen before (an edit or a redelivery)."""
-
-    generation: Generation
-
-
-@dataclass(frozen=True)
-class Denied:
-    """Why a reservation was refused: `reason` names the limit; `until` is when it frees up."""
-
-    reason: str
-    limit: int = 0
-    used: int = 0
-    until: float | None = None
-
-
-@dataclass(frozen=True)
-class Usage:
-    """One user's standing today."""
-
-    used: int
-    limit: int
-    in_flight: int
-    chat_used: int
-    chat_limit: int
 
 
 _RESERVE = f"""
@@ -201,10 +72,9 @@ def _tighter(limit: int, override: int | None) -> int:
 
 _USED = """SELECT COALESCE(SUM(images), 0) FROM generations
 WHERE {column} = ? AND day = ? AND status IN ('pending', 'succeeded')"""
-_FAILED = "status IN ('failed', 'interrupted')"
 
 
-class Store:
+class Store(Upkeep):
     """Synchronous access to the database; use it from one thread at a time."""
 
     def __init__(self, path: Path | str) -> None:
@@ -249,39 +119,6 @@ class Store:
     def ping(self) -> bool:
         """A trivial read, for health checks."""
         return bool(self._scalar("SELECT COUNT(*) FROM _sqlite_migrations", []) >= 0)
-
-    # -- who and where -------------------------------------------------------------------
-
-    def touch_user(self, key: str, name: str | None, language: str | None) -> None:
-        platform, _, user_id = key.partition(":")
-        now = time.time()
-        self.sqlite.execute(
-            """INSERT INTO users (key, platform, user_id, name, language, created_at, last_seen_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (key) DO UPDATE SET name = COALESCE(excluded.name, name),
-                language = COALESCE(excluded.language, language),
-                last_seen_at = excluded.last_seen_at""",
-            [key, platform, user_id, name, language, now, now],
-        )
-
-    def touch_chat(self, key: str, title: str | None, is_group: bool) -> None:
-        platform, _, chat_id = key.partition(":")
-        now = time.time()
-        self.sqlite.execute(
-            """INSERT INTO chats (key, platform, chat_id, title, is_group, created_at, last_seen_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (key) DO UPDATE SET title = COALESCE(excluded.title, title),
-                is_group = excluded.is_group, last_seen_at = excluded.last_seen_at""",
-            [key, platform, chat_id, title, int(is_group), now, now],
-        )
-
-    def user(self, key: str) -> dict[str, Any] | None:
-        rows = list(self.sqlite.query("SELECT * FROM users WHERE key = ?", [key]))
-        return rows[0] if rows else None
-
-    def chat(self, key: str) -> dict[str, Any] | None:
-        rows = list(self.sqlite.query("SELECT * FROM chats WHERE key = ?", [key]))
-        return rows[0] if rows else None
 
     # -- quota ---------------------------------------------------------------------------
 
@@ -459,128 +296,6 @@ class Store:
             [user_key, limit, offset],
         )
         return [Generation.from_row(row) for row in rows]
-
-    # -- administration ------------------------------------------------------------------
-
-    def set_user(self, key: str, /, **values: Any) -> None:
-        """Set columns of a user, creating the row if needed (ban, limit)."""
-        if self.user(key) is None:
-            self.touch_user(key, None, None)
-        self.sqlite.table("users").update(key, values)
-
-    def set_chat(self, key: str, /, **values: Any) -> None:
-        """Set columns of a chat, creating the row if needed (enabled, limits, watermark)."""
-        if self.chat(key) is None:
-            self.touch_chat(key, None, is_group=False)
-        self.sqlite.table("chats").update(key, values)
-
-    def forget_user(self, user_key: str) -> list[str]:
-        """Blank a user's prompts and image references; counts stay so quota stays exact."""
-        paths: list[str] = []
-        with self.sqlite.atomic():
-            for row in self.sqlite.query(
-                "SELECT image_paths FROM generations WHERE user_key = ?", [user_key]
-            ):
-                paths.extend(json.loads(row["image_paths"] or "[]"))
-            self.sqlite.execute(
-                """UPDATE generations SET prompt = '', rephrased = NULL, image_paths = NULL,
-                file_refs = NULL, forgotten = 1 WHERE user_key = ?""",
-                [user_key],
-            )
-            self.sqlite.execute("UPDATE users SET name = NULL WHERE key = ?", [user_key])
-        return paths
-
-    def expire_images(self, before: float) -> list[str]:
-        """Forget the kept files of generations older than `before`; returns their paths
-        (Telegram file ids stay: Telegram keeps those files itself)."""
-        with self.sqlite.atomic():
-            rows = list(
-                self.sqlite.query(
-                    """SELECT image_paths FROM generations
-                    WHERE created_at < ? AND image_paths IS NOT NULL""",
-                    [before],
-                )
-            )
-            self.sqlite.execute(
-                """UPDATE generations SET image_paths = NULL
-                WHERE created_at < ? AND image_paths IS NOT NULL""",
-                [before],
-            )
-        return [path for row in rows for path in json.loads(row["image_paths"] or "[]")]
-
-    def purge_prompts(self, before: float) -> int:
-        """Blank prompts older than `before` (data retention)."""
-        cursor = self.sqlite.execute(
-            """UPDATE generations SET prompt = '', rephrased = NULL
-            WHERE created_at < ? AND prompt != ''""",
-            [before],
-        )
-        return cursor.rowcount
-
-    def claim_notice(self, key: str, every: float, now: float | None = None) -> bool:
-        """True once per `every` seconds for `key`: so admins are told once, not per draw."""
-        now = time.time() if now is None else now
-        with self.sqlite.atomic():
-            rows = list(
-                self.sqlite.query(
-                    """INSERT INTO notices (key, sent_at) VALUES (?, ?)
-                    ON CONFLICT (key) DO UPDATE SET sent_at = excluded.sent_at
-                    WHERE notices.sent_at < ? RETURNING key""",
-                    [key, now, now - every],
-                )
-            )
-        return bool(rows)
-
-    def stats(self, since: float, today: str) -> dict[str, Any]:
-        """Figures for /stats: draws today and since `since`, failures, top users, relay time."""
-        one = self._scalar
-        return {
-            "today": one(
-                """SELECT COALESCE(SUM(images), 0) FROM generations
-                WHERE day = ? AND status = 'succeeded'""",
-                [today],
-            ),
-            "today_failed": one(
-                f"SELECT COUNT(*) FROM generations WHERE day = ? AND {_FAILED}",
-                [today],
-            ),
-            "week": one(
-                """SELECT COALESCE(SUM(images), 0) FROM generations
-                WHERE created_at >= ? AND status = 'succeeded'""",
-                [since],
-            ),
-            "week_failed": one(
-                f"SELECT COUNT(*) FROM generations WHERE created_at >= ? AND {_FAILED}",
-                [since],
-            ),
-            "failures": {
-                row["error_kind"]: row["n"]
-                for row in self.sqlite.query(
-                    """SELECT error_kind, COUNT(*) AS n FROM generations WHERE created_at >= ?
-                    AND status IN ('failed', 'interrupted') GROUP BY error_kind ORDER BY n DESC""",
-                    [since],
-                )
-            },
-            "top_users": [
-                (row["user_key"], row["name"], row["n"])
-                for row in self.sqlite.query(
-                    """SELECT g.user_key, u.name, SUM(g.images) AS n FROM generations g
-                    LEFT JOIN users u ON u.key = g.user_key
-                    WHERE g.created_at >= ? AND g.status = 'succeeded'
-                    GROUP BY g.user_key ORDER BY n DESC LIMIT 5""",
-                    [since],
-                )
-            ],
-            "mean_relay_seconds": one(
-                """SELECT AVG(relay_seconds) FROM generations
-                WHERE created_at >= ? AND status = 'succeeded'""",
-                [since],
-            ),
-            "users": one("SELECT COUNT(*) FROM users", []),
-        }
-
-    def _scalar(self, sql: str, params: list[Any]) -> Any:
-        return self.sqlite.execute(sql, params).fetchone()[0]
 
 
 P = ParamSpec("P")

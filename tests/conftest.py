@@ -17,8 +17,8 @@ import pytest
 
 from core.config import Settings
 from core.params import DrawParams, Watermark
+from core.records import NewGeneration
 from core.root import Core
-from core.store import NewGeneration
 from tests.fakes.relay import FakeRelay
 
 API_KEY = "sk-test-relay-key-0123456789abcdef"

@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from core.config import Settings
+from core.request import Place, Requester
 from core.root import Core
-from core.service import Place, Requester
 from core.store import Store
 from tests.bots.conftest import open_core, running, until
 from tests.fakes.relay import FakeRelay

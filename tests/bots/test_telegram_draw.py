@@ -9,8 +9,9 @@ import pytest
 from telegram import Bot
 
 from bots.telegram_send import photo_caption
+from core.records import Generation
 from core.root import Core
-from core.store import Generation, Store
+from core.store import Store
 from tests.bots.conftest import TG_TOKEN, until
 from tests.fakes.png import make_png
 from tests.fakes.relay import FakeRelay, Reply

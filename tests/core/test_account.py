@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from core.params import DrawParams
+from core.request import Place, Requester
 from core.root import Core
-from core.service import Delivered, Place, Refused, Requester
+from core.service import Delivered, Refused
 from tests.fakes.relay import FakeRelay, Reply
 
 ANN, BEN = Requester("telegram", "1", "Ann", "en"), Requester("telegram", "2", "Ben", "en")

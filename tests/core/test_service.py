@@ -9,17 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from core.account import caption
-from core.admin import AdminContext
+from core.answer import caption
 from core.command import parse_draw
 from core.config import Settings
 from core.params import SEED_MAX, DrawParams
+from core.records import Limits
+from core.request import Place, Request, Requester
 from core.root import Core
-from core.service import Delivered, Place, Refused, Requester
-from core.store import Limits, Store
+from core.service import Delivered, Refused
+from core.store import Store
 from tests.conftest import API_KEY, new_generation
 from tests.fakes.png import png_size
 from tests.fakes.relay import FakeRelay, Reply
+
+
+async def yes() -> bool:
+    """A chat_admin check that says the asker administers the chat."""
+    return True
+
 
 ALICE = Requester("telegram", "1", "Alice", "en")
 BOB = Requester("telegram", "2", "Bob", "zh-hans")
@@ -382,8 +389,8 @@ async def test_account_redo_original_and_forget(core: Core, relay: FakeRelay) ->
 # -- admin ------------------------------------------------------------------------------
 
 ADMIN = Requester("telegram", "1", "Ada", "en")
-ADMIN_HERE = AdminContext(ADMIN, GROUP)
-STRANGER = AdminContext(Requester("telegram", "5", "Eve", "en"), Place("telegram", "5"))
+ADMIN_HERE = Request(ADMIN, GROUP)
+STRANGER = Request(Requester("telegram", "5", "Eve", "en"), Place("telegram", "5"))
 
 
 @pytest.mark.env(ADMIN_IDS="telegram:1, discord:9")
@@ -396,7 +403,7 @@ async def test_admin_ban_and_unban(core: Core) -> None:
     assert user is not None and user["ban_reason"] == "spam"
     assert await core.admin.run("unban", ["telegram:2"], ADMIN_HERE) == "Done: unban telegram:2."
     delivered(await core.service.draw(bob, GROUP, fox()))
-    replied = AdminContext(ADMIN, GROUP, target_user_id="3")
+    replied = Request(ADMIN, GROUP, quoted_user_id="3")
     assert await core.admin.run("ban", [], replied) == "Done: ban telegram:3."
 
 
@@ -467,10 +474,10 @@ async def test_admin_commands_refused_for_others(core: Core, command: str, args:
 
 @pytest.mark.env(ADMIN_IDS="telegram:1")
 async def test_group_admin_may_switch_their_chat_but_not_ban(core: Core) -> None:
-    group_admin = AdminContext(Requester("telegram", "8", "Gus", "en"), GROUP, is_chat_admin=True)
+    group_admin = Request(Requester("telegram", "8", "Gus", "en"), GROUP, chat_admin=yes)
     assert await core.admin.run("disable", [], group_admin) == "Done: disable telegram:-100."
     assert await core.admin.run("ban", ["2"], group_admin) == "Only the bot's admins can do that."
-    member = AdminContext(Requester("telegram", "9", "Max", "en"), GROUP)
+    member = Request(Requester("telegram", "9", "Max", "en"), GROUP)
     assert await core.admin.run("enable", [], member) == "Only the bot's admins can do that."
     assert refused(await core.service.draw(ALICE, GROUP, fox())).reason == "chat_disabled"
 

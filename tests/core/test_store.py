@@ -12,15 +12,9 @@ from typing import Any
 import pytest
 
 from core.params import WatermarkChoice
+from core.records import AlreadyHandled, Denied, Limits, Reserved
 from core.schema import migrations
-from core.store import (
-    AlreadyHandled,
-    Denied,
-    Limits,
-    Reserved,
-    Store,
-    StoreThread,
-)
+from core.store import Store, StoreThread
 from tests.conftest import new_generation as new
 
 DAY = "2025-03-01"

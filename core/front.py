@@ -1,0 +1,219 @@
+"""Front: the one entry point of core. A Request in, an Answer out, for every platform.
+
+One routing table (`COMMANDS`) serves Telegram, Discord and the console; button presses go
+through `BUTTONS`. The asker's language is resolved here, once per request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from core import messages
+from core.account import Account
+from core.admin import ADMIN_COMMANDS, Admin, split_args
+from core.answer import Action, Answer, Pictures, Receipt, Say, parse_button, result_buttons
+from core.command import UsageError, parse_draw, split_command
+from core.numbers import read_int
+from core.request import Request
+from core.service import Delivered, DrawService, Outcome
+from core.store import Store
+
+log = logging.getLogger(__name__)
+
+ID_MAX = 2**63 - 1  # SQLite's largest integer
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A request with what core resolved about it once: the asker's language."""
+
+    request: Request
+    lang: str
+
+
+Route = Callable[["Front", Asked, str], Awaitable[Answer]]
+
+
+class Front:
+    """Routes each request to the service, the account or the admin, and renders the result."""
+
+    def __init__(self, service: DrawService, account: Account, admin: Admin) -> None:
+        self.service = service
+        self.account = account
+        self.admin = admin
+        self.store = service.store
+
+    async def handle(self, request: Request) -> Answer:
+        """The answer to one event; None when there is nothing to say (not for us, or
+        a redelivered event that was answered before)."""
+        lang = self.service.lang(request.requester)
+        asked = Asked(request, lang)
+        if request.redelivered and request.source_key is not None:
+            if await self.store.run(Store.by_source, request.source_key) is not None:
+                return None
+        if request.button is not None:
+            return await self._press(asked, request.button)
+        parsed = split_command(request.text, request.bot_username)
+        if parsed is None:
+            return None
+        command, args = parsed
+        route = COMMANDS.get(command)
+        if route is None:
+            # In a group other bots' commands are none of our business; in private, help.
+            return None if request.place.is_group else Say(messages.text("usage", lang))
+        return await route(self, asked, args)
+
+    async def delivered(self, receipt: Receipt) -> None:
+        """An adapter posted a generation: remember the platform's file references."""
+        if receipt.file_refs:
+            await self.store.run(
+                Store.add_file_refs, receipt.generation_id, receipt.platform, receipt.file_refs
+            )
+
+    # -- what the result of a draw looks like ---------------------------------------------
+
+    def answer(self, outcome: Outcome, lang: str, *, original: bool = False) -> Answer:
+        """A draw's outcome as an answer: its pictures with buttons, or its sentence."""
+        if not isinstance(outcome, Delivered):
+            return None if outcome.silent else Say(outcome.text)
+        generation = outcome.generation
+        if original:
+            return Pictures(generation, outcome.images, lang, original=True)
+        return Pictures(generation, outcome.images, lang, result_buttons(generation, lang))
+
+    # -- buttons --------------------------------------------------------------------------
+
+    async def _press(self, asked: Asked, data: str) -> Answer:
+        pressed = parse_button(data)
+        if pressed is None:
+            log.info("a button with unknown data was pressed: %r", data[:80])
+            return None
+        action, generation_id = pressed
+        request = asked.request
+        if action is Action.ORIGINAL:
+            outcome = await self.account.original(
+                request.requester, generation_id, request.place, lang=asked.lang
+            )
+            return self.answer(outcome, asked.lang, original=True)
+        outcome = await self.account.redo(
+            request.requester,
+            request.place,
+            generation_id,
+            new_seed=action is Action.AGAIN,
+            turn=action is Action.RESIZE,
+            source_key=request.source_key,
+            anyone=True,
+            lang=asked.lang,
+            working=request.working,
+        )
+        return self.answer(outcome, asked.lang)
+
+
+# -- the commands -------------------------------------------------------------------------
+
+
+async def draw(front: Front, asked: Asked, args: str) -> Answer:
+    """/draw <prompt> [options]; with no prompt, the quoted message's text is the prompt."""
+    request = asked.request
+    try:
+        params = parse_draw(args)
+    except UsageError as error:
+        quoted = request.quoted_text.strip()
+        if error.key != "empty_prompt" or not quoted:
+            return Say(error.text(asked.lang))
+        try:
+            params = parse_draw(f"{quoted} {args}")
+        except UsageError as second:
+            return Say(second.text(asked.lang))
+    outcome = await front.service.draw(
+        request.requester,
+        request.place,
+        params,
+        source_key=request.source_key,
+        lang=asked.lang,
+        working=request.working,
+    )
+    return front.answer(outcome, asked.lang)
+
+
+def generation_id(args: str, lang: str, command: str) -> int | Say:
+    """The number after /redo or /original, or the sentence saying what is wrong with it."""
+    number = read_int(args, 1, ID_MAX)
+    if number is None:
+        return Say(messages.text("bad_id", lang, value=args.strip()[:40], command=command))
+    return number
+
+
+async def redo(front: Front, asked: Asked, args: str) -> Answer:
+    """/redo [id]: one's own drawing again, same seed; the last one without an id."""
+    request = asked.request
+    chosen = generation_id(args, asked.lang, "redo") if args.strip() else None
+    if isinstance(chosen, Say):
+        return chosen
+    outcome = await front.account.redo(
+        request.requester,
+        request.place,
+        chosen,
+        source_key=request.source_key,
+        lang=asked.lang,
+        working=request.working,
+    )
+    return front.answer(outcome, asked.lang)
+
+
+async def original(front: Front, asked: Asked, args: str) -> Answer:
+    """/original <id>: the stored file again, free."""
+    chosen = generation_id(args, asked.lang, "original")
+    if isinstance(chosen, Say):
+        return chosen
+    request = asked.request
+    outcome = await front.account.original(
+        request.requester, chosen, request.place, lang=asked.lang
+    )
+    return front.answer(outcome, asked.lang, original=True)
+
+
+async def start(front: Front, asked: Asked, args: str) -> Answer:
+    name = asked.request.requester.name or ""
+    return Say(messages.text("start", asked.lang, name=name))
+
+
+async def help_(front: Front, asked: Asked, args: str) -> Answer:
+    return Say(messages.text("usage", asked.lang))
+
+
+async def quota(front: Front, asked: Asked, args: str) -> Answer:
+    request = asked.request
+    return Say(await front.account.quota(request.requester, request.place, lang=asked.lang))
+
+
+async def history(front: Front, asked: Asked, args: str) -> Answer:
+    reply, _ = await front.account.history(asked.request.requester, lang=asked.lang)
+    return Say(reply)
+
+
+async def forget(front: Front, asked: Asked, args: str) -> Answer:
+    return Say(await front.account.forget(asked.request.requester, lang=asked.lang))
+
+
+def admin_route(command: str) -> Route:
+    async def route(front: Front, asked: Asked, args: str) -> Answer:
+        reply = await front.admin.run(command, split_args(args), asked.request, lang=asked.lang)
+        return Say(reply)
+
+    return route
+
+
+COMMANDS: dict[str, Route] = {
+    "draw": draw,
+    "redo": redo,
+    "original": original,
+    "start": start,
+    "help": help_,
+    "quota": quota,
+    "history": history,
+    "forget": forget,
+    **{name: admin_route(name) for name in sorted(ADMIN_COMMANDS)},
+}

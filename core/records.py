@@ -1,0 +1,152 @@
+"""The records the store reads and writes: reservations, generations, limits and usage.
+
+A generation's draw parameters travel as one DrawParams; `params_columns` and `params_of_row`
+are the only places that know which columns hold it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from core.params import DrawParams, Watermark, WatermarkChoice
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits one reservation is checked against; 0 switches a limit off."""
+
+    user_daily: int = 0
+    chat_daily: int = 0
+    cooldown_seconds: int = 0
+    in_flight: int = 0
+
+
+@dataclass(frozen=True)
+class NewGeneration:
+    """Everything recorded when a draw is reserved: who, where, and what (`params`, with a
+    concrete seed, and the watermark it resolved to)."""
+
+    user_key: str
+    chat_key: str
+    platform: str
+    day: str
+    params: DrawParams
+    watermark: Watermark
+    source_key: str | None = None
+    parent_id: int | None = None
+
+
+# The columns of generations that hold a DrawParams, one per field, named alike.
+PARAM_COLUMNS = tuple(f.name for f in fields(DrawParams))
+
+
+def params_columns(params: DrawParams, watermark: Watermark) -> dict[str, Any]:
+    """A DrawParams as the columns that store it (the watermark as resolved, in JSON)."""
+    values = {name: getattr(params, name) for name in PARAM_COLUMNS}
+    values |= {"expand": int(params.expand), "super_res": int(params.super_res)}
+    values["watermark"] = json.dumps(asdict(watermark), ensure_ascii=False)
+    return values
+
+
+def params_of_row(row: dict[str, Any]) -> DrawParams:
+    """The DrawParams stored in a generations row: what a redo draws again."""
+    values = {name: row[name] for name in PARAM_COLUMNS}
+    mark = json.loads(row["watermark"] or "{}")
+    choice = WatermarkChoice(
+        **{f.name: mark.get(f.name) for f in fields(WatermarkChoice) if f.name in mark}
+    )
+    return DrawParams(
+        **values
+        | {
+            "prompt": row["prompt"] or "",
+            "expand": bool(row["expand"]),
+            "super_res": bool(row["super_res"]),
+            "watermark": choice,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One row of generations, as the rest of the code reads it."""
+
+    id: int
+    user_key: str
+    chat_key: str
+    platform: str
+    day: str
+    status: str
+    params: DrawParams
+    created_at: float
+    finished_at: float | None
+    error_kind: str | None
+    relay_request_id: str | None
+    relay_seconds: float | None
+    image_paths: list[str]
+    image_meta: list[dict[str, Any]]
+    file_refs: dict[str, list[str]]
+    parent_id: int | None
+    source_key: str | None
+
+    def relay_url(self, index: int) -> str | None:
+        """The relay's own link to image `index` (it expires after about a day)."""
+        meta = self.image_meta[index] if index < len(self.image_meta) else {}
+        url = meta.get("url")
+        return url if isinstance(url, str) else None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Generation:
+        return cls(
+            id=row["id"],
+            user_key=row["user_key"],
+            chat_key=row["chat_key"],
+            platform=row["platform"],
+            day=row["day"],
+            status=row["status"],
+            params=params_of_row(row),
+            created_at=row["created_at"],
+            finished_at=row["finished_at"],
+            error_kind=row["error_kind"],
+            relay_request_id=row["relay_request_id"],
+            relay_seconds=row["relay_seconds"],
+            image_paths=json.loads(row["image_paths"] or "[]"),
+            image_meta=json.loads(row["image_meta"] or "[]"),
+            file_refs=json.loads(row["file_refs"] or "{}"),
+            parent_id=row["parent_id"],
+            source_key=row["source_key"],
+        )
+
+
+@dataclass(frozen=True)
+class Reserved:
+    generation_id: int
+
+
+@dataclass(frozen=True)
+class AlreadyHandled:
+    """The same platform message was seen before (an edit or a redelivery)."""
+
+    generation: Generation
+
+
+@dataclass(frozen=True)
+class Denied:
+    """Why a reservation was refused: `reason` names the limit; `until` is when it frees up."""
+
+    reason: str
+    limit: int = 0
+    used: int = 0
+    until: float | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One user's standing today."""
+
+    used: int
+    limit: int
+    in_flight: int
+    chat_used: int
+    chat_limit: int

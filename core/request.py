@@ -1,0 +1,69 @@
+"""What an adapter hands to core: one platform event, as plain values.
+
+An adapter builds one `Request` per event (a message, a slash command, a button press) and
+gives it to `Front.handle`; it never decides what the text or the button means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+# What the platform shows while a draw runs (a chat action, a printed line); it is given the
+# sentence core would say ("Drawing… (768x512)") and may show it or not.
+Working = Callable[[str], AbstractAsyncContextManager[None]]
+# Asks the platform whether the asker administers the chat; called only when it matters.
+ChatAdminCheck = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked: a platform user, with the display name and language the platform gave."""
+
+    platform: str
+    user_id: str
+    name: str | None = None
+    language_code: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where they asked: a chat, channel or DM."""
+
+    platform: str
+    chat_id: str
+    title: str | None = None
+    is_group: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.chat_id}"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One event: who, where, what was typed (raw) or which button was pressed (its data)."""
+
+    requester: Requester
+    place: Place
+    text: str = ""
+    button: str | None = None
+    quoted_text: str = ""  # the text of the message this one replies to
+    quoted_user_id: str | None = None  # its author (whom `/ban` as a reply is about)
+    source_key: str | None = None  # unique per event: a redelivery is never charged twice
+    redelivered: bool = False  # the platform says this event may have been handled before
+    bot_username: str | None = None  # `/draw@another_bot` is not for us
+    chat_admin: ChatAdminCheck | None = None
+    admin_prefix: str = "/"  # how admin commands are written here ("/admin " on Discord)
+    working: Working | None = None
+
+    async def is_chat_admin(self) -> bool:
+        """Whether the asker administers this group (asked of the platform, once needed)."""
+        if not self.place.is_group or self.chat_admin is None:
+            return False
+        return await self.chat_admin()

@@ -1,0 +1,171 @@
+"""The store's upkeep: users and chats, what administrators and retention change, statistics.
+
+A mixin of `Store` (core/store.py), kept apart so each file stays readable.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from sqlite_utils import Database
+
+_FAILED = "status IN ('failed', 'interrupted')"
+
+
+class Upkeep:
+    """Users and chats and their settings, forgetting, retention, once-only notices, stats."""
+
+    sqlite: Database
+
+    def touch_user(self, key: str, name: str | None, language: str | None) -> None:
+        platform, _, user_id = key.partition(":")
+        now = time.time()
+        self.sqlite.execute(
+            """INSERT INTO users (key, platform, user_id, name, language, created_at, last_seen_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET name = COALESCE(excluded.name, name),
+                language = COALESCE(excluded.language, language),
+                last_seen_at = excluded.last_seen_at""",
+            [key, platform, user_id, name, language, now, now],
+        )
+
+    def touch_chat(self, key: str, title: str | None, is_group: bool) -> None:
+        platform, _, chat_id = key.partition(":")
+        now = time.time()
+        self.sqlite.execute(
+            """INSERT INTO chats (key, platform, chat_id, title, is_group, created_at, last_seen_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET title = COALESCE(excluded.title, title),
+                is_group = excluded.is_group, last_seen_at = excluded.last_seen_at""",
+            [key, platform, chat_id, title, int(is_group), now, now],
+        )
+
+    def user(self, key: str) -> dict[str, Any] | None:
+        rows = list(self.sqlite.query("SELECT * FROM users WHERE key = ?", [key]))
+        return rows[0] if rows else None
+
+    def chat(self, key: str) -> dict[str, Any] | None:
+        rows = list(self.sqlite.query("SELECT * FROM chats WHERE key = ?", [key]))
+        return rows[0] if rows else None
+
+    def _scalar(self, sql: str, params: list[Any]) -> Any:
+        return self.sqlite.execute(sql, params).fetchone()[0]
+
+    def set_user(self, key: str, /, **values: Any) -> None:
+        """Set columns of a user, creating the row if needed (ban, limit)."""
+        if self.user(key) is None:
+            self.touch_user(key, None, None)
+        self.sqlite.table("users").update(key, values)
+
+    def set_chat(self, key: str, /, **values: Any) -> None:
+        """Set columns of a chat, creating the row if needed (enabled, limits, watermark)."""
+        if self.chat(key) is None:
+            self.touch_chat(key, None, is_group=False)
+        self.sqlite.table("chats").update(key, values)
+
+    def forget_user(self, user_key: str) -> list[str]:
+        """Blank a user's prompts and image references; counts stay so quota stays exact."""
+        paths: list[str] = []
+        with self.sqlite.atomic():
+            for row in self.sqlite.query(
+                "SELECT image_paths FROM generations WHERE user_key = ?", [user_key]
+            ):
+                paths.extend(json.loads(row["image_paths"] or "[]"))
+            self.sqlite.execute(
+                """UPDATE generations SET prompt = '', rephrased = NULL, image_paths = NULL,
+                file_refs = NULL, forgotten = 1 WHERE user_key = ?""",
+                [user_key],
+            )
+            self.sqlite.execute("UPDATE users SET name = NULL WHERE key = ?", [user_key])
+        return paths
+
+    def expire_images(self, before: float) -> list[str]:
+        """Forget the kept files of generations older than `before`; returns their paths
+        (Telegram file ids stay: Telegram keeps those files itself)."""
+        with self.sqlite.atomic():
+            rows = list(
+                self.sqlite.query(
+                    """SELECT image_paths FROM generations
+                    WHERE created_at < ? AND image_paths IS NOT NULL""",
+                    [before],
+                )
+            )
+            self.sqlite.execute(
+                """UPDATE generations SET image_paths = NULL
+                WHERE created_at < ? AND image_paths IS NOT NULL""",
+                [before],
+            )
+        return [path for row in rows for path in json.loads(row["image_paths"] or "[]")]
+
+    def purge_prompts(self, before: float) -> int:
+        """Blank prompts older than `before` (data retention)."""
+        cursor = self.sqlite.execute(
+            """UPDATE generations SET prompt = '', rephrased = NULL
+            WHERE created_at < ? AND prompt != ''""",
+            [before],
+        )
+        return cursor.rowcount
+
+    def claim_notice(self, key: str, every: float, now: float | None = None) -> bool:
+        """True once per `every` seconds for `key`: so admins are told once, not per draw."""
+        now = time.time() if now is None else now
+        with self.sqlite.atomic():
+            rows = list(
+                self.sqlite.query(
+                    """INSERT INTO notices (key, sent_at) VALUES (?, ?)
+                    ON CONFLICT (key) DO UPDATE SET sent_at = excluded.sent_at
+                    WHERE notices.sent_at < ? RETURNING key""",
+                    [key, now, now - every],
+                )
+            )
+        return bool(rows)
+
+    def stats(self, since: float, today: str) -> dict[str, Any]:
+        """Figures for /stats: draws today and since `since`, failures, top users, relay time."""
+        one = self._scalar
+        return {
+            "today": one(
+                """SELECT COALESCE(SUM(images), 0) FROM generations
+                WHERE day = ? AND status = 'succeeded'""",
+                [today],
+            ),
+            "today_failed": one(
+                f"SELECT COUNT(*) FROM generations WHERE day = ? AND {_FAILED}",
+                [today],
+            ),
+            "week": one(
+                """SELECT COALESCE(SUM(images), 0) FROM generations
+                WHERE created_at >= ? AND status = 'succeeded'""",
+                [since],
+            ),
+            "week_failed": one(
+                f"SELECT COUNT(*) FROM generations WHERE created_at >= ? AND {_FAILED}",
+                [since],
+            ),
+            "failures": {
+                row["error_kind"]: row["n"]
+                for row in self.sqlite.query(
+                    """SELECT error_kind, COUNT(*) AS n FROM generations WHERE created_at >= ?
+                    AND status IN ('failed', 'interrupted') GROUP BY error_kind ORDER BY n DESC""",
+                    [since],
+                )
+            },
+            "top_users": [
+                (row["user_key"], row["name"], row["n"])
+                for row in self.sqlite.query(
+                    """SELECT g.user_key, u.name, SUM(g.images) AS n FROM generations g
+                    LEFT JOIN users u ON u.key = g.user_key
+                    WHERE g.created_at >= ? AND g.status = 'succeeded'
+                    GROUP BY g.user_key ORDER BY n DESC LIMIT 5""",
+                    [since],
+                )
+            ],
+            "mean_relay_seconds": one(
+                """SELECT AVG(relay_seconds) FROM generations
+                WHERE created_at >= ? AND status = 'succeeded'""",
+                [since],
+            ),
+            "users": one("SELECT COUNT(*) FROM users", []),
+        }
