@@ -19,8 +19,8 @@ from core.root import Core
 log = logging.getLogger("bots")
 
 ADAPTERS = {
-    "telegram": "bots.telegram_bot",
-    "discord": "bots.discord_bot",
+    "telegram": "bots.telegram",
+    "discord": "bots.discord",
     "console": "bots.console",
 }
 
@@ -142,7 +142,7 @@ def sync_discord(settings: Settings) -> int:
     problem = missing_token("discord", settings)
     if problem:
         return fail(f"drawbot: {problem}")
-    from bots.discord_bot import sync_commands
+    from bots.discord import sync_commands
 
     async def sync() -> int:
         async with Core.open(settings, []) as core:

@@ -6,9 +6,8 @@ import asyncio
 import sys
 
 from core.config import Settings
+from core.request import Requester
 from core.root import Core
-from core.service import Requester
-from core.store import Store
 
 USAGE = """usage: python -m bots admin <command>
 
@@ -75,12 +74,7 @@ async def _run(settings: Settings, command: str, args: list[str]) -> str:
             return await admin.stats(lang)
         if command == "history":
             count = int(args[1]) if len(args) > 1 else 20
-            rows = await core.store.run(Store.history, _key(args[0]), count)
-            lines = [
-                f"#{g.id} {g.status} {g.params.size} seed={g.params.seed} {g.params.prompt[:60]}"
-                for g in rows
-            ]
-            return "\n".join(lines) or "(none)"
+            return await admin.user_history(_key(args[0]), count)
         if command == "forget":
             platform, _, user_id = _key(args[0]).partition(":")
             return await core.account.forget(Requester(platform, user_id))

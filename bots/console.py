@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
-from core import messages
-from core.account import caption
-from core.admin import AdminContext
-from core.chat import text_reply
-from core.command import UsageError, parse_draw, split_command
-from core.root import Core
-from core.service import Delivered, Outcome, Place, Requester
+from core import Answer, Core, Pictures, Place, Request, Requester, Say
 
 PROMPT = "drawbot> "
+# The terminal's own words for leaving; everything else goes to core.
+QUIT = ("/quit", "/exit", "quit", "exit")
 
 
 def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
@@ -30,13 +27,17 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | Non
     threading.Thread(target=pump, name="console-stdin", daemon=True).start()
 
 
-def render(outcome: Outcome, lang: str) -> str:
-    if isinstance(outcome, Delivered):
-        lines = [caption(outcome.generation, lang)]
-        for path, image in zip(outcome.generation.image_paths, outcome.images, strict=False):
+def render(answer: Answer) -> str | None:
+    """An answer as terminal text: a sentence, or the caption and where the files were saved."""
+    if isinstance(answer, Say):
+        return answer.text
+    if isinstance(answer, Pictures):
+        lines = [answer.caption()]
+        paths = answer.generation.image_paths
+        for path, image in zip(paths, answer.images, strict=False):
             lines.append(f"saved: {path} ({image.width}x{image.height})")
         return "\n".join(lines)
-    return outcome.text
+    return None
 
 
 class Console:
@@ -48,41 +49,22 @@ class Console:
         user = getpass.getuser() or "local"
         self.requester = Requester("console", user, name=user, language_code=None)
         self.place = Place("console", user, title="console", is_group=False)
-        self.lang = core.service.lang(self.requester)
+
+    @contextlib.asynccontextmanager
+    async def working(self, sentence: str) -> AsyncIterator[None]:
+        """While a draw runs: say so once."""
+        self.out(sentence)
+        yield
 
     async def handle(self, line: str) -> bool:
         """Answer one line; False when the user asked to quit."""
-        parsed = split_command(line)
-        if parsed is None:
-            if line.strip():
-                self.out(messages.text("empty_prompt", self.lang))
-            return True
-        command, args = parsed
-        if command in ("quit", "exit"):
+        if line.strip().lower() in QUIT:
             return False
-        if command == "draw":
-            self.out(await self._draw(args))
-        elif command == "redo":
-            target = int(args) if args.strip().isdigit() else None
-            self.out(
-                render(await self.core.account.redo(self.requester, self.place, target), self.lang)
-            )
-        elif command == "original" and args.strip().isdigit():
-            outcome = await self.core.account.original(self.requester, int(args))
-            self.out(render(outcome, self.lang))
-        else:
-            ctx = AdminContext(self.requester, self.place, is_chat_admin=True)
-            reply = await text_reply(self.core, command, args, ctx)
-            self.out(reply if reply is not None else messages.text("usage", self.lang))
+        request = Request(self.requester, self.place, text=line, working=self.working)
+        reply = render(await self.core.front.handle(request))
+        if reply is not None:
+            self.out(reply)
         return True
-
-    async def _draw(self, args: str) -> str:
-        try:
-            params = parse_draw(args)
-        except UsageError as error:
-            return error.text(self.lang)
-        self.out(messages.text("drawing", self.lang, size=params.size))
-        return render(await self.core.service.draw(self.requester, self.place, params), self.lang)
 
 
 async def run(core: Core, stop: asyncio.Event, web: object = None) -> None:

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from core.root import Core
-from core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +40,7 @@ class WebServer:
 
     async def healthz(self, _: web.Request) -> web.Response:
         """200 when the database answers; the relay's reachability and adapters reported too."""
-        try:
-            await self.core.store.run(Store.ping)
-            database = True
-        except Exception:
-            log.exception("health check: database failed")
-            database = False
+        database = await self.core.database_answers()
         relay = await self.core.relay.reachable()
         body = {
             "ok": database and relay,

@@ -149,6 +149,15 @@ class Admin:
     async def set_chat(self, chat_key: str, **values: object) -> None:
         await self.store.run(Store.set_chat, chat_key, **values)
 
+    async def user_history(self, user_key: str, count: int = 20) -> str:
+        """A user's recent generations, one line each, for the operator."""
+        rows = await self.store.run(Store.history, user_key, count)
+        lines = [
+            f"#{g.id} {g.status} {g.params.size} seed={g.params.seed} {g.params.prompt[:60]}"
+            for g in rows
+        ]
+        return "\n".join(lines) or "(none)"
+
     async def stats(self, lang: str) -> str:
         week_ago = time.time() - 7 * 86400
         figures = await self.store.run(Store.stats, week_ago, self.service.today())

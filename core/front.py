@@ -57,7 +57,10 @@ class Front:
             return await self._press(asked, request.button)
         parsed = split_command(request.text, request.bot_username)
         if parsed is None:
-            return None
+            # Chatter in a group is not for us; in private, say how to ask.
+            if request.place.is_group or not request.text.strip():
+                return None
+            return Say(messages.text("empty_prompt", lang))
         command, args = parsed
         route = COMMANDS.get(command)
         if route is None:
