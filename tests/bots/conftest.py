@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bots.telegram_bot import run
+from bots.telegram import run
 from bots.web import WebServer
 from core.config import Settings
 from core.root import Core

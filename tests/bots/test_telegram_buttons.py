@@ -30,13 +30,13 @@ async def test_again_resize_and_original_buttons(
     assert again.visible_text is not None and "#2" in again.visible_text
     assert len(tg.callback_answers) == 1
 
-    tg.user_clicks(first, "g:size:1")
+    tg.user_clicks(first, "g:resize:1")
     resized = await tg.wait_for_sent(lambda m: m.kind == "photo", since=2)
     body = relay.calls[2].body
     assert (body["width"], body["height"], body["seed"]) == (768, 512, 7)
     assert resized.visible_text is not None and "768x512 · seed 7 · #3" in resized.visible_text
 
-    tg.user_clicks(first, "g:orig:1")
+    tg.user_clicks(first, "g:original:1")
     original = await tg.wait_for_sent(lambda m: m.kind == "document")
     assert original.files == first.files
     assert original.message["document"]["file_name"] == "drawbot-1-1.png"
@@ -84,7 +84,7 @@ async def test_button_works_after_a_restart(
         tg.user_sends(text="/draw a cat --seed 7", user_id=1)
         first = await tg.wait_for_sent(lambda m: m.kind == "photo")
     async with open_core(tg_settings) as core, running(core, tg):
-        tg.user_clicks(first, "g:size:1")
+        tg.user_clicks(first, "g:resize:1")
         again = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
     body = relay.calls[1].body
     assert (body["width"], body["height"], body["seed"]) == (768, 512, 7)

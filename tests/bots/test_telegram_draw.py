@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 from telegram import Bot
 
-from bots.telegram_send import photo_caption
+from bots.telegram import photo_caption
+from core.answer import Pictures
 from core.records import Generation
 from core.root import Core
 from core.store import Store
@@ -47,7 +48,11 @@ async def test_private_draw_sends_photo_caption_and_buttons(
     assert sent.parse_mode is None
     assert sent.visible_text is not None
     assert sent.visible_text.startswith("a red fox in the snow\n768x512 · seed 42 · #1")
-    assert [b["callback_data"] for b in sent.buttons()] == ["g:again:1", "g:size:1", "g:orig:1"]
+    assert [b["callback_data"] for b in sent.buttons()] == [
+        "g:again:1",
+        "g:resize:1",
+        "g:original:1",
+    ]
     assert [b["text"] for b in sent.buttons()][1] == "↔ Same seed, 512x768"
     assert (1, "upload_photo") in tg.chat_actions
     body = relay.calls[0].body
@@ -130,7 +135,11 @@ async def test_several_images_go_as_an_album_with_buttons_after(
     follow = await tg.wait_for_sent(lambda m: m.kind == "text")
     assert len(album.files) == 2 and album.visible_text is not None
     assert album.visible_text.startswith("two cats\n")
-    assert [b["callback_data"] for b in follow.buttons()] == ["g:again:1", "g:size:1", "g:orig:1"]
+    assert [b["callback_data"] for b in follow.buttons()] == [
+        "g:again:1",
+        "g:resize:1",
+        "g:original:1",
+    ]
     generation = await stored(tg_bot, 1, lambda g: bool(g.file_refs))
     assert len(generation.file_refs["telegram"]) == 2
 
@@ -306,7 +315,7 @@ def generation_with(prompt: str) -> Generation:
 async def test_caption_of_any_prompt_is_accepted_by_the_strict_fake(
     tg: FakeTelegram, prompt: str, lang: str
 ) -> None:
-    caption = photo_caption(generation_with(prompt), lang)
+    caption = photo_caption(Pictures(generation_with(prompt), [], lang))
     assert caption.endswith("· #12345")
     tg.add_chat(1)
     async with Bot(TG_TOKEN, base_url=f"{tg.base_url}/bot") as bot:

@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bots.telegram_bot import base_file_url, run, webhook_secret
+from bots.telegram import base_file_url, run, webhook_secret
 from bots.web import WebServer
 from core.config import SettingRejected, Settings
 from core.root import Core
@@ -111,13 +111,13 @@ async def test_unexpected_exception_is_logged_and_the_user_told(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def broken(*args: object) -> str:
+    async def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(tg_bot.account, "quota", broken)
     answer = await reply_to(tg, "/quota")
     assert answer == "Something went wrong while drawing. Please try again; no quota was used."
-    failures = [r for r in caplog.records if r.name == "bots.telegram_bot" and r.exc_info]
+    failures = [r for r in caplog.records if r.name == "bots.telegram.handlers" and r.exc_info]
     assert failures and "database on fire" in str(failures[0].exc_info)
 
 

@@ -1,0 +1,43 @@
+"""The command menu (setMyCommands): the one place in the adapter that names commands.
+
+The replies themselves, and what each command does, are core's."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand
+from telegram.error import TelegramError
+
+log = logging.getLogger(__name__)
+
+MENU = {
+    "en": [
+        ("draw", "Draw a picture: /draw <prompt> --size 768x512"),
+        ("redo", "Draw one of yours again: /redo [number]"),
+        ("original", "Send one of yours again, free: /original <number>"),
+        ("history", "Your recent drawings"),
+        ("quota", "How many images you have left today"),
+        ("help", "Every option of /draw"),
+        ("forget", "Delete your prompts and images"),
+    ],
+    "zh": [
+        ("draw", "画图:/draw <提示词> --size 768x512"),
+        ("redo", "重画你的作品:/redo [编号]"),
+        ("original", "免费重新发送原图:/original <编号>"),
+        ("history", "你最近的作品"),
+        ("quota", "今天还剩多少张"),
+        ("help", "/draw 的全部选项"),
+        ("forget", "删除你的提示词和图片"),
+    ],
+}
+
+
+async def register_commands(bot: Bot) -> None:
+    """The command menu in English (default) and Chinese (`zh` clients)."""
+    for lang, code in (("en", None), ("zh", "zh")):
+        commands = [BotCommand(name, text) for name, text in MENU[lang]]
+        try:
+            await bot.set_my_commands(commands, language_code=code)
+        except TelegramError as error:
+            log.warning("setMyCommands (%s) failed: %s", lang, error)
