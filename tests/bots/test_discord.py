@@ -16,9 +16,10 @@ import discord.gateway
 import discord.http
 import pytest
 
-from bots.discord_bot import DrawbotClient, gateway_url, rest_root, serve, sync_commands
-from bots.discord_commands import draw_text
-from bots.discord_handlers import upload_batches
+from bots.discord import DrawbotClient, serve, sync_commands
+from bots.discord.client import gateway_url, rest_root
+from bots.discord.commands import draw_text
+from bots.discord.handlers import upload_batches
 from core.command import parse_draw
 from core.config import SettingRejected, Settings
 from core.images import Image
@@ -181,9 +182,9 @@ async def test_draw_defers_then_posts_image_caption_and_buttons(
     assert "a red fox" in posted.content and "768x512" in posted.content
     assert "seed 42" in posted.content and f"#{generation.id}" in posted.content
     assert posted.custom_ids() == [
-        f"drawbot:again:{generation.id}",
-        f"drawbot:resize:{generation.id}",
-        f"drawbot:original:{generation.id}",
+        f"g:again:{generation.id}",
+        f"g:resize:{generation.id}",
+        f"g:original:{generation.id}",
     ]
     assert not posted.ephemeral and posted in i.followups
     await dc.wait_until(lambda: i.original is not None and i.original.deleted, 5, "cleanup")
@@ -218,7 +219,7 @@ async def test_typed_options_and_out_of_range_values(
     for extra, expected in cases:
         i = dc.slash_command("draw", {"prompt": "a boat", **extra})
         assert expected in await sentence_of(dc, i)
-        assert [c.type for c in i.callbacks] == [4]  # answered at once, nothing deferred
+        assert [c.type for c in i.callbacks] == [5]  # deferred; the sentence replaced it
     zh = dc.slash_command("draw", {"prompt": "船", "steps": 0}, locale="zh-CN")
     assert "--steps 须在 1 到 200 之间" in await sentence_of(dc, zh)
     assert len(relay.calls) == 2
@@ -292,15 +293,15 @@ async def test_buttons_work_after_a_restart(
     (original,) = await history(core)
 
     async with Core.open(settings, ["discord"]) as fresh, running(fresh, dc):
-        again = dc.click_button(f"drawbot:again:{original.id}", message=posted, user_id=7)
+        again = dc.click_button(f"g:again:{original.id}", message=posted, user_id=7)
         again_post = await image_of(dc, again)
-        resize = dc.click_button(f"drawbot:resize:{original.id}", message=posted, user_id=5)
+        resize = dc.click_button(f"g:resize:{original.id}", message=posted, user_id=5)
         await image_of(dc, resize)
-        file = dc.click_button(f"drawbot:original:{original.id}", message=posted, user_id=8)
+        file = dc.click_button(f"g:original:{original.id}", message=posted, user_id=8)
         file_answer = await dc.wait_for_response(file, 10, predicate=lambda m: bool(m.files))
         redrawn = await core.store.run(Store.history, "discord:7", 5)
         resized = (await history(core))[0]
-    assert again_post.files and again_post.custom_ids()[0] == f"drawbot:again:{redrawn[0].id}"
+    assert again_post.files and again_post.custom_ids()[0] == f"g:again:{redrawn[0].id}"
     assert redrawn[0].parent_id == original.id and redrawn[0].params.prompt == "a lighthouse"
     assert redrawn[0].params.seed != 5 and relay.calls[1].body["seed"] == redrawn[0].params.seed
     assert resized.parent_id == original.id and resized.params.seed == 5

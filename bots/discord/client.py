@@ -1,8 +1,9 @@
-"""Discord adapter: a discord.py Client with slash commands and persistent buttons.
+"""The Discord client: discord.py pointed at DISCORD_API_BASE_URL, the command tree, the
+persistent buttons, admin alerts, and the adapter's start and stop.
 
 `run` serves until `stop` is set; `sync_commands` publishes the slash commands (done at start
-only with DISCORD_SYNC_COMMANDS=on). Commands are declared in bots/discord_commands.py and
-answered by bots/discord_handlers.py.
+only with DISCORD_SYNC_COMMANDS=on). Commands are declared in bots/discord/commands.py and
+answered by bots/discord/handlers.py.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import discord.http
 import yarl
 from discord import app_commands
 
-from bots.discord_commands import DrawButton, Translator, install
-from bots.discord_handlers import NO_MENTIONS, Handlers
+from bots.discord.commands import install
+from bots.discord.handlers import NO_MENTIONS, DiscordHandlers
+from bots.discord.locales import Translator
 from bots.web import WebServer
 from core import messages
 from core.config import SettingRejected
@@ -77,16 +79,16 @@ class DrawbotClient(discord.Client):
             **options,
         )
         self.core = core
-        self.handlers = Handlers(core)
+        self.handlers = DiscordHandlers(core)
         self.sync_on_start = core.settings.discord_sync_commands if sync is None else sync
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self._command_error)
-        install(self.tree)
+        install(self.tree, self.handlers)
         self.ready_flags: dict[str, bool] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(Translator())
-        self.add_dynamic_items(DrawButton)
+        self.add_dynamic_items(self.handlers.button_type)
         if self.sync_on_start:
             synced = await self.tree.sync()
             log.info("discord: synced %d application commands", len(synced))
@@ -106,7 +108,7 @@ class DrawbotClient(discord.Client):
             self.ready_flags["discord"] = ready
 
     async def _command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         log.error("discord: command failed: %r", error)
         with contextlib.suppress(discord.HTTPException):

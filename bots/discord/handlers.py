@@ -1,0 +1,237 @@
+"""Every interaction as one core Request, and core's answer rendered on Discord.
+
+An interaction is acknowledged at once with an ephemeral "thinking…" (Discord's 3 s; it is
+the progress indicator), then handed to `core.front` as text (a slash command, written out by
+bots/discord/commands.py) or as a button's raw custom_id. The answer is rendered:
+a sentence replaces the placeholder (ephemeral, in the user's locale); pictures resolve the
+placeholder and are posted as a public follow-up with buttons (Discord gives the first
+follow-up the defer's visibility, so the placeholder is edited first and deleted once the
+pictures are up); stored originals go to the asker alone.
+
+Files over the interaction's upload limit are split across follow-ups; an image too large on
+its own is left out with core's sentence (it stays on disk and in /history).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+from typing import Any
+
+import discord
+
+from bots.discord.buttons import ResultButton, result_button, view_of
+from core import messages
+from core.answer import Answer, Pictures, Receipt, Say
+from core.images import Image
+from core.request import ChatAdminCheck, Place, Request, Requester
+from core.root import Core
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction[Any]
+
+NO_MENTIONS = discord.AllowedMentions.none()
+CONTENT_MAX = 2000
+CAPTION_PROMPT_MAX = 800
+FILES_PER_MESSAGE = 10
+ALREADY_ACKNOWLEDGED = 40060  # Discord's code when an interaction was answered before
+
+# -- plain values from an interaction ---------------------------------------------------------
+
+
+def language_code(interaction: Interaction) -> str | None:
+    """The user's locale as Discord sent it ("zh-CN"); None when it sent none."""
+    locale = getattr(interaction, "locale", None)
+    value = getattr(locale, "value", None)
+    return value if isinstance(value, str) and value else None
+
+
+def requester_of(interaction: Interaction) -> Requester:
+    user = interaction.user
+    name = getattr(user, "display_name", None) or getattr(user, "name", None)
+    return Requester("discord", str(user.id), name or None, language_code(interaction))
+
+
+def place_of(interaction: Interaction) -> Place:
+    """The server in a server (its limits and switches are the server's), else the DM."""
+    if interaction.guild_id is not None:
+        title = interaction.guild.name if interaction.guild else None
+        return Place("discord", str(interaction.guild_id), title, is_group=True)
+    return Place("discord", str(interaction.channel_id), "DM", is_group=False)
+
+
+def manager_check(interaction: Interaction) -> ChatAdminCheck:
+    """Whether the member may manage this server (asked by core only when it matters)."""
+
+    async def manages_server() -> bool:
+        if interaction.guild_id is None:
+            return False
+        return bool(interaction.permissions.manage_guild)
+
+    return manages_server
+
+
+def request_of(
+    interaction: Interaction, *, text: str = "", button: str | None = None, redelivered: bool
+) -> Request:
+    return Request(
+        requester=requester_of(interaction),
+        place=place_of(interaction),
+        text=text,
+        button=button,
+        source_key=f"discord:{interaction.id}",
+        redelivered=redelivered,
+        chat_admin=manager_check(interaction),
+        admin_prefix="/admin ",
+    )
+
+
+def upload_batches(images: list[Image], limit: int) -> tuple[list[list[int]], list[int]]:
+    """Indexes of images grouped so each message stays within `limit` bytes; and those too big."""
+    batches: list[list[int]] = []
+    too_big: list[int] = []
+    current: list[int] = []
+    total = 0
+    for index, image in enumerate(images):
+        size = len(image.data)
+        if size > limit:
+            too_big.append(index)
+            continue
+        if current and (total + size > limit or len(current) == FILES_PER_MESSAGE):
+            batches.append(current)
+            current, total = [], 0
+        current.append(index)
+        total += size
+    if current:
+        batches.append(current)
+    return batches, too_big
+
+
+# -- handlers ---------------------------------------------------------------------------------
+
+
+class DiscordHandlers:
+    """interaction -> Request -> core's answer -> Discord messages."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.front = core.front
+        self.running: set[asyncio.Task[Any]] = set()
+        self.button_type: type[ResultButton] = result_button(self.press)
+
+    async def command(self, interaction: Interaction, text: str) -> None:
+        """A slash command, written out as the text core reads."""
+        await self.answer(interaction, text=text)
+
+    async def press(self, interaction: Interaction, custom_id: str) -> None:
+        """A button, by its custom_id as Discord carried it back."""
+        await self.answer(interaction, button=custom_id)
+
+    async def answer(
+        self, interaction: Interaction, *, text: str = "", button: str | None = None
+    ) -> None:
+        """Acknowledge, ask core, render; any unexpected error still gets a sentence."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.running.add(task)
+        try:
+            redelivered = await self.acknowledge(interaction)
+            if redelivered is None:
+                return
+            request = request_of(interaction, text=text, button=button, redelivered=redelivered)
+            answer = await self.front.handle(request)
+            await self.render(interaction, answer, redelivered=redelivered)
+        except Exception:
+            log.exception("discord: interaction %s failed", interaction.id)
+            with contextlib.suppress(discord.HTTPException):
+                await self.say(interaction, messages.text("error", self.lang(interaction)))
+        finally:
+            if task is not None:
+                self.running.discard(task)
+
+    def lang(self, interaction: Interaction) -> str:
+        """The language of the sentences core does not write (the generic error)."""
+        return messages.language(language_code(interaction), self.core.settings.default_language)
+
+    # -- answering --------------------------------------------------------------------------
+
+    async def acknowledge(self, interaction: Interaction) -> bool | None:
+        """Defer ephemerally. False: fresh; True: Discord says it was acknowledged before (a
+        redelivery, which core answers only if it never saw it); None: it cannot be answered."""
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            return False
+        except discord.HTTPException as error:
+            log.warning("discord: could not acknowledge interaction %s: %s", interaction.id, error)
+            if error.code != ALREADY_ACKNOWLEDGED:
+                return None
+        interaction.extras["acknowledged"] = True
+        return True
+
+    async def render(self, interaction: Interaction, answer: Answer, *, redelivered: bool) -> None:
+        if isinstance(answer, Say):
+            await self.say(interaction, answer.text)
+        elif isinstance(answer, Pictures):
+            await self.post(interaction, answer)
+        elif not redelivered:  # nothing to say: do not leave "thinking…" spinning
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+
+    async def say(self, interaction: Interaction, text: str) -> None:
+        """An ephemeral sentence: the answer, or the deferred placeholder's replacement."""
+        text = text[:CONTENT_MAX]
+        if interaction.response.is_done() or interaction.extras.get("acknowledged"):
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+
+    async def post(self, interaction: Interaction, pictures: Pictures) -> None:
+        """Pictures as follow-ups: public with buttons, or only to the asker (originals)."""
+        public = not pictures.original
+        images = pictures.images
+        limit = interaction.filesize_limit
+        batches, too_big = upload_batches(images, limit)
+        caption = pictures.caption(
+            prompt_limit=CAPTION_PROMPT_MAX,
+            limit=CONTENT_MAX,
+            escape=discord.utils.escape_markdown,
+        )
+        lines = [caption, *(pictures.too_large(index, limit) for index in too_big)]
+        content = "\n".join(lines)[:CONTENT_MAX]
+        if public:  # resolve the ephemeral placeholder, so the next follow-up can be public
+            await interaction.edit_original_response(
+                content=pictures.posted, allowed_mentions=NO_MENTIONS
+            )
+        try:
+            for number, batch in enumerate(batches or [[]]):
+                extra: dict[str, Any] = {}
+                if number == 0:
+                    extra["content"] = content
+                    if public and pictures.buttons:
+                        extra["view"] = view_of(self.button_type, pictures.buttons)
+                files = [
+                    discord.File(io.BytesIO(images[i].data), filename=pictures.file_name(i))
+                    for i in batch
+                ]
+                await interaction.followup.send(
+                    files=files, ephemeral=not public, allowed_mentions=NO_MENTIONS, **extra
+                )
+        except discord.HTTPException:
+            log.exception("discord: could not send generation %d", pictures.generation.id)
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.edit_original_response(
+                    content=pictures.send_failed, allowed_mentions=NO_MENTIONS
+                )
+            return
+        try:  # posted: a failure to note it is not the user's
+            await self.front.delivered(Receipt(pictures.generation.id, "discord", []))
+        except Exception:
+            log.exception("discord: could not note delivery of %d", pictures.generation.id)
+        if public:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
