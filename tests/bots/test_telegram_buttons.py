@@ -13,7 +13,7 @@ from core.root import Core
 from core.store import Store
 from tests.bots.conftest import open_core, running, until
 from tests.fakes.relay import FakeRelay
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram, SentMessage
 
 GROUP = -1001234
 
@@ -75,6 +75,39 @@ async def test_a_forged_or_unknown_callback_is_answered_and_ignored(
     sent = await tg.wait_for_sent()
     assert sent.text == "Drawing #999 was not found (or is not yours)."
     assert relay.calls == []
+
+
+def legacy_click(tg: FakeTelegram, message: SentMessage, data: str, user_id: int = 1) -> None:
+    """A button of a picture posted before the buttons were renamed (`g:size:`, `g:orig:`):
+    the fake only presses buttons on the current keyboard, so the update is pushed raw."""
+    tg.push_update(
+        {
+            "callback_query": {
+                "id": f"legacy-{data}",
+                "from": {"id": user_id, "is_bot": False, "first_name": "A"},
+                "chat_instance": "1",
+                "data": data,
+                "message": message.message,
+            }
+        }
+    )
+
+
+async def test_legacy_size_and_orig_buttons_still_work(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends(text="/draw a cat --seed 7", user_id=1)
+    first = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    legacy_click(tg, first, "g:size:1")
+    resized = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
+    body = relay.calls[1].body
+    assert (body["width"], body["height"], body["seed"]) == (768, 512, 7)
+    assert resized.visible_text is not None and "768x512 · seed 7 · #2" in resized.visible_text
+    assert [b["callback_data"] for b in resized.buttons()][1] == "g:resize:2"
+    legacy_click(tg, first, "g:orig:1")
+    original = await tg.wait_for_sent(lambda m: m.kind == "document")
+    assert original.files == first.files
+    assert len(relay.calls) == 2
 
 
 async def test_button_works_after_a_restart(

@@ -61,6 +61,35 @@ async def test_redo_command(tg: FakeTelegram, relay: FakeRelay, tg_bot: Core) ->
     assert await reply_to(tg, "/redo 1", user_id=2) == "Drawing #1 was not found (or is not yours)."
 
 
+@pytest.mark.parametrize("junk", ["abc", "../../etc/passwd"])
+async def test_redo_of_something_not_a_number_is_a_sentence_and_free(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core, junk: str
+) -> None:
+    """`/redo abc` used to redraw the last picture (charged); core now reads ids strictly."""
+    tg.user_sends(text="/draw a cat", user_id=1)
+    await tg.wait_for_sent(lambda m: m.kind == "photo")
+    answer = await reply_to(tg, f"/redo {junk}")
+    assert answer == (
+        f"{junk!r} is not the number of a drawing. Write /redo 12 with a number from /history."
+    )
+    assert len(relay.calls) == 1
+    assert [m.kind for m in tg.sent] == ["photo", "text"]
+    assert (await reply_to(tg, "/quota")).startswith("Today you have received 1 of 20 images")
+
+
+async def test_original_of_a_superscript_two_is_a_sentence(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends(text="/draw a cat", user_id=1)
+    await tg.wait_for_sent(lambda m: m.kind == "photo")
+    answer = await reply_to(tg, "/original ²")
+    assert answer == (
+        "'²' is not the number of a drawing. Write /original 12 with a number from /history."
+    )
+    assert [m.kind for m in tg.sent] == ["photo", "text"]  # no document
+    assert len(relay.calls) == 1
+
+
 async def test_command_menu_in_english_and_chinese(
     tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
 ) -> None:
