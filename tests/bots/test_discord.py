@@ -588,3 +588,78 @@ async def test_discord_sync_command_line(dc: FakeDiscord, env: dict[str, str]) -
     assert child.returncode == 0, err.decode()
     assert out.decode().strip() == "drawbot: synced 8 Discord commands"
     assert len(dc.sync_calls) == 1 and TOKEN not in err.decode()
+
+
+# -- odd interactions and old buttons ---------------------------------------------------------
+
+
+async def test_an_interaction_without_a_locale_still_gets_a_reply(
+    bot: DrawbotClient, dc: FakeDiscord, core: Core
+) -> None:
+    no_locale: Any = None  # Discord has sent "locale": null
+    quota = dc.slash_command("quota", locale=no_locale)
+    assert "0 of 20 images" in await sentence_of(dc, quota)  # DEFAULT_LANGUAGE
+    posted = await image_of(dc, dc.slash_command("draw", {"prompt": "a fox"}, locale=no_locale))
+    (generation,) = await history(core)
+    press = dc.click_button(f"g:original:{generation.id}", message=posted, locale=no_locale)
+    file = await dc.wait_for_response(press, 10, predicate=lambda m: bool(m.files))
+    assert file.ephemeral and file.files[0][1] == posted.files[0][1]
+
+
+async def test_original_of_someone_elses_drawing_is_not_found(
+    bot: DrawbotClient, dc: FakeDiscord, relay: FakeRelay
+) -> None:
+    """Someone else's drawing, asked for in a server where it was not posted."""
+    dc.add_guild(11, "Elsewhere", [21])
+    await image_of(dc, dc.slash_command("draw", {"prompt": "a kite"}, user_id=5))
+    other = dc.slash_command("original", {"id": 1}, user_id=6, guild_id=11)
+    assert "was not found" in await sentence_of(dc, other)
+    assert not any(m.files for m in other.answers)
+    # In the server where it was posted, its file is anyone's to ask for (as the button).
+    here = dc.slash_command("original", {"id": 1}, user_id=6)
+    assert (await dc.wait_for_response(here, 10, predicate=lambda m: bool(m.files))).ephemeral
+    assert len(relay.calls) == 1
+
+
+async def test_a_legacy_drawbot_button_still_works(
+    bot: DrawbotClient, dc: FakeDiscord, core: Core, relay: FakeRelay
+) -> None:
+    """Buttons posted before the g:<action>:<id> custom_ids say drawbot:<action>:<id>."""
+    posted = await image_of(dc, dc.slash_command("draw", {"prompt": "a lighthouse", "seed": 5}))
+    (first,) = await history(core)
+    old = {
+        "content": posted.content,
+        "components": [
+            {
+                "type": 1,
+                "components": [
+                    {
+                        "type": 2,
+                        "style": 1,
+                        "label": "Again",
+                        "custom_id": f"drawbot:again:{first.id}",
+                    },
+                    {
+                        "type": 2,
+                        "style": 2,
+                        "label": "File",
+                        "custom_id": f"drawbot:original:{first.id}",
+                    },
+                ],
+            },
+        ],
+    }
+    again = await image_of(dc, dc.click_button(f"drawbot:again:{first.id}", old, user_id=7))
+    (redrawn,) = await core.store.run(Store.history, "discord:7", 5)
+    assert redrawn.parent_id == first.id and redrawn.params.seed != 5
+    assert again.custom_ids()[0] == f"g:again:{redrawn.id}"
+    press = dc.click_button(f"drawbot:original:{first.id}", old, user_id=8)
+    file = await dc.wait_for_response(press, 10, predicate=lambda m: bool(m.files))
+    assert file.ephemeral and file.files[0][1] == posted.files[0][1]
+    assert len(relay.calls) == 2
+
+
+async def test_a_button_core_does_not_know_is_let_go(bot: DrawbotClient, dc: FakeDiscord) -> None:
+    press = dc.click_button("g:explode:1")
+    await dc.wait_until(lambda: press.original is not None and press.original.deleted, 5, "gone")
+    assert [c.type for c in press.callbacks] == [5]
