@@ -238,8 +238,7 @@ def admin_group(answers: Answers) -> app_commands.Group:
         value: str,
         user: discord.User | None = None,
     ) -> None:
-        # A user is named only for the user scope; the others are about this server.
-        who = [user_key(user)] if user is not None and scope.value == "user" else []
+        who = [user_key(user)] if user is not None else []  # core reads it for `user` only
         await answers.command(interaction, command_text("limit", scope.value, *who, value))
 
     @admin.command(name=L("chatwatermark"), description=L("This server's default watermark"))

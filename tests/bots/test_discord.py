@@ -437,6 +437,8 @@ async def test_admin_commands(bot: DrawbotClient, dc: FakeDiscord, core: Core) -
     assert "Done: enable" in await admin("enable", **manager)
     chat_limit = await admin("limit", {"scope": "chat", "value": "3"}, **manager)
     assert chat_limit.startswith("Done:") and f"discord:{GUILD_ID} = 3" in chat_limit
+    with_user = await admin("limit", {"scope": "member", "value": "4", "user": 7}, **manager)
+    assert f"member limit of discord:{GUILD_ID} = 4" in with_user  # the user is not its subject
     limit_user = {"scope": "user", "value": "5", "user": 7}
     assert "Only the bot's admins" in await admin("limit", limit_user, **manager)
     assert "Done: limit discord:7 = 5" in await admin("limit", limit_user, **owner)
