@@ -40,9 +40,11 @@ def target_of(message: Message) -> Target:
 
 
 def quoted(message: Message, bot_id: int) -> tuple[str, str | None]:
-    """The replied-to message's text or caption, and its author unless that is the bot."""
+    """The replied-to message's text or caption, and its author unless that is the bot.
+    In a forum topic Telegram sets every message's reply to the topic's first (service)
+    message: that is no reply, nor its author whom `/ban` is about."""
     replied = message.reply_to_message
-    if replied is None:
+    if replied is None or replied.forum_topic_created is not None:
         return "", None
     author = replied.from_user
     author_id = str(author.id) if author is not None and author.id != bot_id else None

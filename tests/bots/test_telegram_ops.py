@@ -133,6 +133,42 @@ async def test_admin_commands_for_group_admins_and_bot_admins(
     assert relay.calls == []
 
 
+@pytest.mark.env(ADMIN_IDS="telegram:9")
+async def test_in_a_forum_topic_the_topic_start_is_not_a_reply(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """Telegram makes every topic message a reply to the topic's service message; `/ban`
+    in a topic must not ban whoever opened the topic."""
+    chat = tg.add_chat(GROUP, "supergroup", title="Forum", is_forum=True)
+    topic_start = {
+        "message_id": 77,
+        "date": 0,
+        "chat": chat,
+        "from": {"id": 6, "is_bot": False, "first_name": "Opener"},
+        "message_thread_id": 77,
+        "forum_topic_created": {"name": "cats", "icon_color": 7322096},
+    }
+    tg.push_update(
+        {
+            "message": {
+                "message_id": 78,
+                "date": 0,
+                "chat": chat,
+                "from": {"id": 9, "is_bot": False, "first_name": "Admin"},
+                "message_thread_id": 77,
+                "is_topic_message": True,
+                "reply_to_message": topic_start,
+                "text": "/ban",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 4}],
+            }
+        }
+    )
+    sent = await tg.wait_for_sent(lambda m: m.kind == "text")
+    assert sent.text is not None and "Done: ban" not in sent.text
+    tg.user_sends(text="/draw a cat", user_id=6, chat_id=GROUP, chat_type="supergroup")
+    await tg.wait_for_sent(lambda m: m.kind == "photo")  # not banned
+
+
 async def test_unexpected_exception_is_logged_and_the_user_told(
     tg: FakeTelegram,
     relay: FakeRelay,
