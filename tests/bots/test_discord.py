@@ -623,34 +623,19 @@ async def test_original_of_someone_elses_drawing_is_not_found(
     assert len(relay.calls) == 1
 
 
+def legacy_post(*custom_ids: str) -> dict[str, Any]:
+    """A picture's message as posted before the g:<action>:<id> custom_ids."""
+    buttons = [{"type": 2, "style": 2, "label": c, "custom_id": c} for c in custom_ids]
+    return {"content": "a picture", "components": [{"type": 1, "components": buttons}]}
+
+
 async def test_a_legacy_drawbot_button_still_works(
     bot: DrawbotClient, dc: FakeDiscord, core: Core, relay: FakeRelay
 ) -> None:
     """Buttons posted before the g:<action>:<id> custom_ids say drawbot:<action>:<id>."""
     posted = await image_of(dc, dc.slash_command("draw", {"prompt": "a lighthouse", "seed": 5}))
     (first,) = await history(core)
-    old = {
-        "content": posted.content,
-        "components": [
-            {
-                "type": 1,
-                "components": [
-                    {
-                        "type": 2,
-                        "style": 1,
-                        "label": "Again",
-                        "custom_id": f"drawbot:again:{first.id}",
-                    },
-                    {
-                        "type": 2,
-                        "style": 2,
-                        "label": "File",
-                        "custom_id": f"drawbot:original:{first.id}",
-                    },
-                ],
-            },
-        ],
-    }
+    old = legacy_post(f"drawbot:again:{first.id}", f"drawbot:original:{first.id}")
     again = await image_of(dc, dc.click_button(f"drawbot:again:{first.id}", old, user_id=7))
     (redrawn,) = await core.store.run(Store.history, "discord:7", 5)
     assert redrawn.parent_id == first.id and redrawn.params.seed != 5
