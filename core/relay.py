@@ -21,12 +21,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
+import stamina
 
 from core.http import fast_transport
 from core.images import Image, ImageError, decode_base64, fetch
@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 
 QUERY = {"Action": "CVProcess", "Version": "2022-08-31"}
 SUCCESS = 10000
+# Pauses between attempts: 1 s, then doubling up to 8 s, each plus up to 0.5 s of jitter.
+# Tests make them zero with stamina's test mode (tests/conftest.py), not with these values.
+FIRST_PAUSE = 1.0
+LONGEST_PAUSE = 8.0
+JITTER = 0.5
 
 
 class RelayError(Exception):
@@ -163,7 +168,6 @@ class RelayClient:
         path: str = "/volcv",
         deadline: float = 120.0,
         max_attempts: int = 4,
-        backoff: float = 1.0,
         max_image_bytes: int = 20_000_000,
         proxy: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -174,7 +178,6 @@ class RelayClient:
         self._key = api_key
         self._deadline = deadline
         self._max_attempts = max_attempts
-        self.backoff = backoff  # seconds before the first retry; doubles each time
         self._max_image_bytes = max_image_bytes
         timeout = httpx.Timeout(deadline, connect=10.0, write=30.0)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
@@ -197,37 +200,49 @@ class RelayClient:
         await self._http.aclose()
 
     async def generate(self, payload: dict[str, Any]) -> RelayResult:
-        """Call the relay until it gives images, a final error, or the deadline passes."""
+        """Call the relay until it gives images, a final error, or the deadline passes.
+
+        stamina runs the attempts: exponential backoff with jitter, at most `max_attempts`,
+        only on errors `worth_retrying` accepts. One deadline bounds them all, pauses included;
+        a pause that could not end before the deadline is not started (the error stands).
+        """
         started = time.monotonic()
         ends = started + self._deadline
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with asyncio.timeout(max(0.1, ends - time.monotonic())):
-                    return await self._attempt(payload, started, attempt)
-            except TimeoutError:
-                raise RelayUnreachable(
-                    f"no answer within {self._deadline:g}s", status=None
-                ) from None
-            except RelayError as error:
-                pause = self._pause(error, attempt)
-                if pause is None or time.monotonic() + pause >= ends:
-                    raise
-                log.warning(
-                    "relay attempt %d failed (%s); retrying in %.1fs", attempt, error, pause
-                )
-                await asyncio.sleep(pause)
+        attempt: stamina.Attempt | None = None
+        last: RelayError | None = None  # the error a pause (not an attempt) was cut short after
 
-    def _pause(self, error: RelayError, attempt: int) -> float | None:
-        if not error.retryable or attempt >= self._max_attempts:
-            return None
-        if error.kind == "output_refused" and attempt >= 2:
-            return None
-        pause: float = self.backoff * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
-        if error.retry_after is not None:
-            pause = max(pause, error.retry_after)
-        return pause
+        def worth_retrying(error: Exception) -> bool | float:
+            nonlocal last
+            if not isinstance(error, RelayError) or not error.retryable or attempt is None:
+                return False
+            if isinstance(error, OutputRefused) and attempt.num >= 2:
+                return False  # a refused image is redrawn once; the next is as likely refused
+            pause = max(attempt.next_wait, error.retry_after or 0.0)
+            if time.monotonic() + pause >= ends:
+                return False
+            last = error
+            log.warning("relay attempt %d failed (%s); retrying", attempt.num, error)
+            # A relay's Retry-After sets a floor under the pause (stamina's test mode skips it).
+            return pause if error.retry_after is not None else True
+
+        try:
+            async with asyncio.timeout(self._deadline):
+                async for attempt in stamina.retry_context(
+                    on=worth_retrying,
+                    attempts=self._max_attempts,
+                    timeout=self._deadline,
+                    wait_initial=FIRST_PAUSE,
+                    wait_max=LONGEST_PAUSE,
+                    wait_jitter=JITTER,
+                ):
+                    with attempt:
+                        last = None
+                        return await self._attempt(payload, started, attempt.num)
+        except TimeoutError:
+            if last is not None:  # the deadline fell in a pause: the last answer stands
+                raise last from None
+            raise RelayUnreachable(f"no answer within {self._deadline:g}s", status=None) from None
+        raise AssertionError("stamina ends with a result or the last error")
 
     async def _attempt(self, payload: dict[str, Any], started: float, attempt: int) -> RelayResult:
         try:

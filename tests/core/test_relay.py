@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import stamina
 
 from core.params import DrawParams, Watermark
 from core.relay import (
@@ -37,7 +38,7 @@ def payload(**changes: Any) -> dict[str, Any]:
 
 
 def make_client(relay: FakeRelay, **options: Any) -> RelayClient:
-    options = {"backoff": 0.01, "deadline": 5.0, **options}
+    options = {"deadline": 5.0, **options}
     return RelayClient(relay.base_url, API_KEY, path=relay.path, **options)
 
 
@@ -138,7 +139,7 @@ async def test_other_path_under_the_root() -> None:
 
 
 async def test_base_url_with_trailing_slash(relay: FakeRelay) -> None:
-    async with RelayClient(relay.base_url + "/", API_KEY, backoff=0.01) as client:
+    async with RelayClient(relay.base_url + "/", API_KEY) as client:
         await client.generate(payload())
     assert relay.calls[0].path == "/volcv"
 
@@ -224,7 +225,8 @@ async def test_transient_error_then_success(
 
 async def test_http_429_waits_for_retry_after(relay: FakeRelay, client: RelayClient) -> None:
     relay.script(Reply.openai_error(429, retry_after=0.3))
-    result = await client.generate(payload())
+    with stamina.set_testing(False):  # real pauses: Retry-After is honoured
+        result = await client.generate(payload())
     first, second = relay.calls
     assert result.attempts == 2
     assert first.status == 429 and second.status == 200
@@ -240,6 +242,38 @@ async def test_retry_after_beyond_the_deadline_gives_up_at_once(relay: FakeRelay
     assert error.status == 429 and error.retry_after == 30
     assert len(relay.calls) == 1
     assert time.monotonic() - started < 1.5
+
+
+async def test_test_mode_skips_the_pauses_but_keeps_the_attempts(
+    relay: FakeRelay, client: RelayClient
+) -> None:
+    assert stamina.is_testing()  # tests/conftest.py fast_retries
+    relay.default = Reply.volc_error(50429)
+    started = time.monotonic()
+    await fails(client, RelayBusy)
+    assert len(relay.calls) == 4 and time.monotonic() - started < 1.0  # real pauses: 1+2+4 s
+
+
+async def test_no_pause_is_started_that_would_end_past_the_deadline(relay: FakeRelay) -> None:
+    relay.default = Reply.volc_error(50429)
+    started = time.monotonic()
+    with stamina.set_testing(False):
+        async with make_client(relay, deadline=2.5) as client:
+            error = await fails(client, RelayBusy)  # the last answer, not "unreachable"
+    first, second = relay.calls  # attempt, 1 s pause, attempt; a 2 s pause would pass 2.5 s
+    assert first.finished_at is not None
+    assert 1.0 <= second.started_at - first.finished_at < 1.5 + 0.3  # 1 s + jitter up to 0.5
+    assert time.monotonic() - started < 2.0
+    assert error.kind == "busy"
+
+
+async def test_the_deadline_bounds_attempts_and_pauses(relay: FakeRelay) -> None:
+    relay.default = Reply.volc_error(50500, delay=0.4)
+    started = time.monotonic()
+    async with make_client(relay, deadline=1.0, max_attempts=100) as client:
+        error = await fails(client, RelayUnreachable)
+    assert 0.9 <= time.monotonic() - started < 1.5
+    assert 2 <= len(relay.calls) <= 3 and "within 1s" in str(error)
 
 
 @pytest.mark.parametrize(
@@ -265,7 +299,7 @@ async def test_final_errors_are_not_retried(
 
 
 async def test_wrong_key_is_an_auth_error(relay: FakeRelay) -> None:
-    async with RelayClient(relay.base_url, "sk-wrong", backoff=0.01) as client:
+    async with RelayClient(relay.base_url, "sk-wrong") as client:
         with pytest.raises(RelayAuthError) as caught:
             await client.generate(payload())
     assert caught.value.kind == "bad_key"
@@ -292,7 +326,7 @@ async def test_unreachable_host() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with RelayClient(f"http://127.0.0.1:{port}", API_KEY, backoff=0.01) as client:
+    async with RelayClient(f"http://127.0.0.1:{port}", API_KEY) as client:
         with pytest.raises(RelayUnreachable) as caught:
             await client.generate(payload())
     assert caught.value.kind == "unreachable" and caught.value.retryable
