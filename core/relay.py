@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -179,6 +180,9 @@ class RelayClient:
         self._deadline = deadline
         self._max_attempts = max_attempts
         self._max_image_bytes = max_image_bytes
+        # The JSON answer may carry images as base64 (4 characters for 3 bytes): room for two
+        # at the cap, plus 64 KiB for the rest (rephrased prompt, ids, an error page).
+        self._max_body = 2 * (4 * (max_image_bytes // 3 + 1)) + 65_536
         timeout = httpx.Timeout(deadline, connect=10.0, write=30.0)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         self._http = httpx.AsyncClient(
@@ -246,15 +250,16 @@ class RelayClient:
 
     async def _attempt(self, payload: dict[str, Any], started: float, attempt: int) -> RelayResult:
         try:
-            response = await self._http.post(
-                self._url, params=QUERY, json=payload, headers=self._auth
-            )
+            async with self._http.stream(
+                "POST", self._url, params=QUERY, json=payload, headers=self._auth
+            ) as response:
+                content = await self._read_body(response)
         except httpx.TimeoutException as exc:
             raise RelayUnreachable(f"timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
             raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
         # Some relays echo the key they rejected: it is cut out before anything else.
-        body = _parse_body(response, self._key)
+        body = _parse_body(response.status_code, response.headers, content, self._key)
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         request_id = body.get("request_id") or (data or {}).get("request_id")
         images = await self._images(data or {}, request_id)
@@ -264,12 +269,31 @@ class RelayClient:
         log.info("relay ok request_id=%s images=%d in %.2fs", request_id, len(images), seconds)
         return RelayResult(images, request_id, seconds, attempt, rephrased, urls)
 
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        """The answer's body, refused past `_max_body` bytes (declared or as it arrives).
+
+        Too large a success can only be too large images: RelayImageError, as for a download
+        over the cap. Too large anything else is the relay failing: RelayInternal (retried)."""
+        kind = RelayImageError if response.status_code == 200 else RelayInternal
+        too_large = f"the relay's answer is larger than {self._max_body} bytes"
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and len(declared) < 20 and int(declared) > self._max_body:
+            raise kind(too_large, status=response.status_code)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_body:
+                raise kind(too_large, status=response.status_code)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def _images(self, data: dict[str, Any], request_id: str | None) -> list[Image]:
         urls = [u for u in data.get("image_urls") or [] if isinstance(u, str) and u]
         encoded = [b for b in data.get("binary_data_base64") or [] if isinstance(b, str) and b]
         try:
             if encoded:
-                return [decode_base64(item) for item in encoded]
+                return [decode_base64(item, max_bytes=self._max_image_bytes) for item in encoded]
             if urls:
                 remaining = max(5.0, self._deadline / 2)
                 return list(
@@ -299,7 +323,8 @@ class RelayClient:
             raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
         if sub.status_code in (404, 405) or usage.status_code in (404, 405):
             return None
-        sub_body, usage_body = _parse_body(sub, self._key), _parse_body(usage, self._key)
+        sub_body = _parse_body(sub.status_code, sub.headers, sub.content, self._key)
+        usage_body = _parse_body(usage.status_code, usage.headers, usage.content, self._key)
         total = sub_body.get("hard_limit_usd") or sub_body.get("system_hard_limit_usd")
         used_cents = usage_body.get("total_usage")
         if not isinstance(total, int | float) or not isinstance(used_cents, int | float):
@@ -321,16 +346,17 @@ def _message(raw: object, secret: str) -> str:
     return (text.replace(secret, "***") if secret else text)[:200]
 
 
-def _parse_body(response: httpx.Response, secret: str = "") -> dict[str, Any]:
+def _parse_body(
+    status: int, headers: httpx.Headers, content: bytes, secret: str = ""
+) -> dict[str, Any]:
     """Turn any relay answer into its JSON body, or raise the matching RelayError."""
-    status = response.status_code
-    retry_after = _retry_after(response)
+    retry_after = _retry_after(headers)
     try:
-        body = response.json()
+        body = json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         body = None
     if not isinstance(body, dict):
-        kind = "an empty answer" if not response.content.strip() else "a non-JSON answer"
+        kind = "an empty answer" if not content.strip() else "a non-JSON answer"
         if status == 401:
             raise RelayAuthError(f"the relay rejected the key ({kind})", status=status)
         if status == 429:
@@ -375,9 +401,10 @@ def _openai_error(
     return RelayBadRequest(message, code=code, status=status)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = str(response.headers.get("retry-after", ""))
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = str(headers.get("retry-after", ""))
     try:
-        return min(float(value), 60.0)
+        seconds = float(value)
     except ValueError:
         return None
+    return min(seconds, 60.0) if math.isfinite(seconds) and seconds >= 0 else None

@@ -9,9 +9,11 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import stamina
 
+from core.images import ImageError, decode_base64
 from core.params import DrawParams, Watermark
 from core.relay import (
     OutputRefused,
@@ -28,7 +30,7 @@ from core.relay import (
     RelayUnreachable,
 )
 from tests.conftest import API_KEY
-from tests.fakes.png import png_size
+from tests.fakes.png import make_png, png_size
 from tests.fakes.relay import FakeRelay, Reply
 
 
@@ -425,3 +427,106 @@ async def test_base64_that_is_not_an_image(relay: FakeRelay, client: RelayClient
     relay.script(Reply.raw(200, success_body(base64.b64encode(b"<html>nope</html>").decode())))
     error = await fails(client, RelayImageError)
     assert "not an image" in str(error) and len(relay.calls) == 1
+
+
+# -- size caps on base64 images and on the answer itself --------------------------------
+
+
+def padded_png(size: int) -> bytes:
+    """A real PNG padded with zeros to exactly `size` bytes."""
+    png = make_png(8, 8, 1)
+    assert len(png) <= size
+    return png.ljust(size, b"\0")
+
+
+class AsyncStream(httpx.AsyncByteStream):
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.chunks:
+            yield chunk
+
+
+@pytest.mark.parametrize("prefix", ["", "data:image/png;base64,"])
+async def test_base64_image_over_the_cap_is_refused(relay: FakeRelay, prefix: str) -> None:
+    encoded = prefix + base64.b64encode(padded_png(150_000)).decode()
+    relay.script(Reply.raw(200, success_body(encoded)))
+    async with make_client(relay, max_image_bytes=100_000) as client:
+        error = await fails(client, RelayImageError)
+    assert "larger than 100000 bytes" in str(error) and error.request_id == "R1"
+    assert len(relay.calls) == 1  # like a download over the cap: not retried
+
+
+async def test_base64_image_at_the_cap_is_accepted(relay: FakeRelay) -> None:
+    data = padded_png(100_000)
+    relay.script(Reply.raw(200, success_body(base64.b64encode(data).decode())))
+    async with make_client(relay, max_image_bytes=100_000) as client:
+        result = await client.generate(payload())
+    assert [image.data for image in result.images] == [data]
+
+
+async def test_two_base64_images_at_the_cap_fit_in_one_answer(relay: FakeRelay) -> None:
+    encoded = base64.b64encode(padded_png(100_000)).decode()
+    relay.script(Reply.raw(200, success_body(encoded, encoded)))
+    async with make_client(relay, max_image_bytes=100_000) as client:
+        result = await client.generate(payload())
+    assert len(result.images) == 2
+
+
+async def test_answer_over_the_body_cap_is_refused(relay: FakeRelay) -> None:
+    encoded = base64.b64encode(padded_png(90_000)).decode()  # each image under the cap
+    relay.script(Reply.raw(200, success_body(encoded, encoded, encoded)))
+    async with make_client(relay, max_image_bytes=100_000) as client:
+        error = await fails(client, RelayImageError)
+    assert "answer is larger than" in str(error) and error.kind == "image"
+    assert len(relay.calls) == 1
+
+
+async def test_huge_error_page_is_an_internal_error_and_retried(relay: FakeRelay) -> None:
+    relay.default = Reply.raw(502, b"<html>" + b"x" * 500_000, content_type="text/html")
+    async with make_client(relay, max_image_bytes=100_000) as client:
+        error = await fails(client, RelayInternal)
+    assert "answer is larger than" in str(error) and len(relay.calls) == 4
+
+
+async def test_body_cap_holds_without_a_content_length() -> None:
+    """A chunked answer that never ends is cut off at the cap, not read into memory."""
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield b'{"code": 10000, "data": {"binary_data_base64": ["'
+        while True:
+            sent += 65_536
+            yield b"A" * 65_536
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=AsyncStream(endless()))
+
+    async with RelayClient(
+        "http://relay.invalid",
+        API_KEY,
+        deadline=5.0,
+        max_image_bytes=100_000,
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        with pytest.raises(RelayImageError, match="answer is larger than"):
+            await client.generate(payload())
+    assert sent < 1_000_000
+
+
+def test_decode_base64_obeys_the_cap() -> None:
+    data = padded_png(1000)
+    encoded = base64.b64encode(data).decode()
+    assert decode_base64(encoded, max_bytes=1000).data == data
+    assert (
+        decode_base64(
+            "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)), max_bytes=1000
+        ).data
+        == data
+    )
+    with pytest.raises(ImageError, match="larger than 999 bytes"):
+        decode_base64(encoded, max_bytes=999)
+    with pytest.raises(ImageError, match="larger than 10 bytes"):
+        decode_base64("A" * 10_000_000, max_bytes=10)  # refused before decoding
