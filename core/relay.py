@@ -219,6 +219,8 @@ class RelayClient:
             nonlocal last
             if not isinstance(error, RelayError) or not error.retryable or attempt is None:
                 return False
+            if attempt.num >= self._max_attempts:
+                return False  # stamina would stop here too; this keeps the log line honest
             if isinstance(error, OutputRefused) and attempt.num >= 2:
                 return False  # a refused image is redrawn once; the next is as likely refused
             pause = max(attempt.next_wait, error.retry_after or 0.0)

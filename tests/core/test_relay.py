@@ -530,3 +530,13 @@ def test_decode_base64_obeys_the_cap() -> None:
         decode_base64(encoded, max_bytes=999)
     with pytest.raises(ImageError, match="larger than 10 bytes"):
         decode_base64("A" * 10_000_000, max_bytes=10)  # refused before decoding
+
+
+async def test_each_retry_is_logged_once_and_the_last_failure_not_as_a_retry(
+    relay: FakeRelay, client: RelayClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    relay.default = Reply.volc_error(50500)
+    caplog.set_level(logging.WARNING, logger="core.relay")
+    await fails(client, RelayInternal)
+    retries = [r for r in caplog.records if r.name == "core.relay" and "retrying" in r.message]
+    assert [r.message.split()[2] for r in retries] == ["1", "2", "3"]
