@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core import messages
+from core.numbers import read_decimal, read_int
 from core.params import (
     PROMPT_MAX,
     SCALE_MAX,
@@ -49,9 +50,32 @@ _DASHES = re.compile(r"^(?:--|——|—|–|－－|－|‐‐|−−|―)(?=[A-
 _FLAG = re.compile(r"^--([A-Za-z][A-Za-z0-9_-]*)(?:[=＝](.*))?$", re.S)
 _TOKEN = re.compile(r"\S+")
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "「": "」", "『": "』"}
-_SIZE = re.compile(r"^(\d{2,4})\s*[x×X*✕✖﹡]\s*(\d{2,4})$")
-_SIZE_TAIL = re.compile(r"\s*[x×X*✕✖﹡]?\s*[0-9０-９]{2,4}(?=\s|$)")
+# Width and height, each read by read_int (any script's digits, any length).
+_SIZE = re.compile(r"^(\S+?)\s*[x×X*✕✖﹡ｘＸ＊]\s*(\S+)$")
+_SIZE_TAIL = re.compile(r"\s*[x×X*✕✖﹡ｘＸ＊]?\s*\d+(?=\s|$)")
 _RATIO = re.compile(r"^(\d{1,3}(?:\.\d+)?)\s*[:/x×X]\s*(\d{1,3}(?:\.\d+)?)$")
+
+
+# Characters that draw nothing: controls, format marks (zero-width space, bidi marks, BOM),
+# spaces and separators, and the blank letters used to fake a non-empty text.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _invisible(text: str) -> bool:
+    """Whether `text` shows nothing at all (the empty string included)."""
+    return all(
+        char.isspace()
+        or char in _BLANK_LETTERS
+        or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+        for char in text
+    )
+
+
+def _without_controls(text: str) -> str:
+    """`text` without control characters (NUL, ESC, ...) and byte-order marks. Other format
+    marks stay: the zero-width joiner builds emoji, bidi marks order right-to-left text."""
+    return "".join(c for c in text if c != "\ufeff" and unicodedata.category(c) != "Cc")
 
 
 @dataclass(frozen=True)
@@ -64,18 +88,18 @@ class Flag:
     apply: Callable[[dict[str, Any], str], None]
 
 
+def _shown(value: str, limit: int = 24) -> str:
+    """A value as quoted back in an error: a 5,000-digit number would not fit in a chat."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def _size(state: dict[str, Any], value: str) -> None:
-    value = unicodedata.normalize("NFKC", value).strip()
-    if value.isdigit():
-        width = height = int(value)
-    else:
-        match = _SIZE.match(value)
-        if not match:
-            raise UsageError("bad_size", {"value": value, "min": SIZE_MIN, "max": SIZE_MAX})
-        width, height = int(match[1]), int(match[2])
-    for side in (width, height):
-        if not SIZE_MIN <= side <= SIZE_MAX:
-            raise UsageError("bad_size", {"value": value, "min": SIZE_MIN, "max": SIZE_MAX})
+    value = value.strip()
+    match = _SIZE.match(value)
+    sides = (match[1], match[2]) if match else (value, value)
+    width, height = (read_int(side, SIZE_MIN, SIZE_MAX) for side in sides)
+    if width is None or height is None:
+        raise UsageError("bad_size", {"value": _shown(value), "min": SIZE_MIN, "max": SIZE_MAX})
     state["width"], state["height"] = width, height
     state["sized_by"] = state.get("sized_by", set()) | {"size"}
 
@@ -98,30 +122,29 @@ def _ratio(state: dict[str, Any], value: str) -> None:
     match = _RATIO.match(value)
     size = largest_size_for_ratio(float(match[1]), float(match[2])) if match else None
     if size is None:
-        raise UsageError("bad_ratio", {"value": value})
+        raise UsageError("bad_ratio", {"value": _shown(value)})
     state["width"], state["height"] = size
     state["sized_by"] = state.get("sized_by", set()) | {"ar"}
 
 
 def _integer(key: str, flag: str, low: int, high: int) -> Callable[[dict[str, Any], str], None]:
     def apply(state: dict[str, Any], value: str) -> None:
-        text = unicodedata.normalize("NFKC", value).strip()
-        if not re.fullmatch(r"-?\d+", text) or not low <= int(text) <= high:
-            raise UsageError("bad_number", {"flag": flag, "value": value, "min": low, "max": high})
-        state[key] = int(text)
+        number = read_int(value, low, high)
+        if number is None:
+            raise UsageError(
+                "bad_number", {"flag": flag, "value": _shown(value), "min": low, "max": high}
+            )
+        state[key] = number
 
     return apply
 
 
 def _scale(state: dict[str, Any], value: str) -> None:
-    text = unicodedata.normalize("NFKC", value).strip()
-    try:
-        number = float(text)
-    except ValueError:
-        number = float("nan")
-    if not SCALE_MIN <= number <= SCALE_MAX:
+    number = read_decimal(value, SCALE_MIN, SCALE_MAX)
+    if number is None:
         raise UsageError(
-            "bad_number", {"flag": "--scale", "value": value, "min": SCALE_MIN, "max": SCALE_MAX}
+            "bad_number",
+            {"flag": "--scale", "value": _shown(value), "min": SCALE_MIN, "max": SCALE_MAX},
         )
     state["scale"] = number
 
@@ -134,8 +157,8 @@ def _setter(key: str, value: Any) -> Callable[[dict[str, Any], str], None]:
 
 
 def _watermark_text(state: dict[str, Any], value: str) -> None:
-    text = value.strip()
-    if not text or len(text) > 50:
+    text = _without_controls(value).strip()
+    if _invisible(text) or len(text) > 50:
         raise UsageError("bad_watermark", {"max": 50})
     state["wm_enabled"], state["wm_text"] = True, text
 
@@ -143,17 +166,16 @@ def _watermark_text(state: dict[str, Any], value: str) -> None:
 def _watermark_position(state: dict[str, Any], value: str) -> None:
     position = WATERMARK_POSITIONS.get(value.strip().lower())
     if position is None:
-        raise UsageError("bad_position", {"value": value})
+        raise UsageError("bad_position", {"value": _shown(value)})
     state["wm_position"] = position
 
 
 def _watermark_opacity(state: dict[str, Any], value: str) -> None:
-    try:
-        number = float(unicodedata.normalize("NFKC", value))
-    except ValueError:
-        number = -1.0
-    if not 0 <= number <= 1:
-        raise UsageError("bad_number", {"flag": "--wm-opacity", "value": value, "min": 0, "max": 1})
+    number = read_decimal(value, 0.0, 1.0)
+    if number is None:
+        raise UsageError(
+            "bad_number", {"flag": "--wm-opacity", "value": _shown(value), "min": 0, "max": 1}
+        )
     state["wm_opacity"] = number
 
 
@@ -193,13 +215,12 @@ def _normalise(token: str) -> str:
 
 def _size_with_tail(value: str, tail: str) -> str | None:
     """`768` + ` x 512` or ` 512` as one size, if that is what they make; else None."""
-    joined = unicodedata.normalize("NFKC", value + tail)
-    if _SIZE.match(joined):
-        return joined
-    first, second = unicodedata.normalize("NFKC", value), unicodedata.normalize("NFKC", tail)
-    if first.isdigit() and second.strip().isdigit():
-        if all(SIZE_MIN <= int(side) <= SIZE_MAX for side in (first, second)):
-            return f"{first}x{second.strip()}"
+    joined = value + tail
+    if _SIZE.match(joined.strip()):
+        return joined.strip()
+    first, second = read_int(value, SIZE_MIN, SIZE_MAX), read_int(tail, SIZE_MIN, SIZE_MAX)
+    if first is not None and second is not None:
+        return f"{first}x{second}"
     return None
 
 
@@ -235,14 +256,16 @@ def parse_draw(text: str, defaults: DrawParams | None = None) -> DrawParams:
         normal = _normalise(token)
         flag_match = _FLAG.match(normal)
         if flag_match is None:
-            prompt_parts.append(token)
+            prompt_parts.append(_without_controls(token))
             continue
         name, inline = flag_match[1].lower().replace("_", "-"), flag_match[2]
         flag = _BY_NAME.get(name)
         if flag is None:
             close = difflib.get_close_matches(name, list(_BY_NAME), n=1, cutoff=0.6)
             suggestion = f"--{_BY_NAME[close[0]].name}" if close else None
-            raise UsageError("unknown_flag", {"flag": f"--{name}", "suggestion": suggestion})
+            raise UsageError(
+                "unknown_flag", {"flag": _shown(f"--{name}"), "suggestion": suggestion}
+            )
         if not flag.takes_value:
             flag.apply(state, "")
             continue
@@ -274,8 +297,8 @@ def parse_draw(text: str, defaults: DrawParams | None = None) -> DrawParams:
         flag.apply(state, value)
     if len(state.get("sized_by", ())) > 1:
         raise UsageError("size_conflict", {})
-    prompt = " ".join(prompt_parts).strip()
-    if not prompt:
+    prompt = " ".join(part for part in prompt_parts if part)
+    if _invisible(prompt):
         raise UsageError("empty_prompt", {})
     if len(prompt) > PROMPT_MAX:
         raise UsageError("prompt_too_long", {"max": PROMPT_MAX, "length": len(prompt)})

@@ -6,13 +6,15 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
 from core.params import WATERMARK_POSITIONS, Watermark
+
+T = TypeVar("T")
 
 
 class Secret:
@@ -170,7 +172,7 @@ class Settings:
 
 def _parse(env: Mapping[str, str]) -> Settings:
     reader = _Reader(env)
-    base_url = reader.url("YUNAPI_BASE_URL")
+    base_url = reader.optional_url("YUNAPI_BASE_URL")  # required: unset is a problem
     watermark = Watermark(
         enabled=reader.switch("WATERMARK"),
         text=reader.text("WATERMARK_TEXT"),
@@ -178,49 +180,55 @@ def _parse(env: Mapping[str, str]) -> Settings:
         language=reader.choice("WATERMARK_LANGUAGE", {"zh": 0, "en": 1}),
         opacity=reader.number("WATERMARK_OPACITY", 0.0, 1.0),
     )
-    built: dict[str, Any] = {
-        "yunapi_base_url": (base_url or "").rstrip("/"),
-        "yunapi_api_key": reader.secret("YUNAPI_API_KEY"),
-        "yunapi_t2i_path": reader.path("YUNAPI_T2I_PATH"),
-        "telegram_bot_token": reader.secret("TELEGRAM_BOT_TOKEN", telegram=True),
-        "telegram_api_base_url": reader.url("TELEGRAM_API_BASE_URL"),
-        "telegram_webhook_url": reader.url("TELEGRAM_WEBHOOK_URL"),
-        "telegram_webhook_secret": reader.secret("TELEGRAM_WEBHOOK_SECRET"),
-        "port": reader.integer("PORT", 1, 65535),
-        "health_port": reader.integer("HEALTH_PORT", 1, 65535),
-        "discord_bot_token": reader.secret("DISCORD_BOT_TOKEN"),
-        "discord_api_base_url": (reader.url("DISCORD_API_BASE_URL") or "").rstrip("/"),
-        "discord_sync_commands": reader.switch("DISCORD_SYNC_COMMANDS"),
-        "database_path": Path(reader.text("DATABASE_PATH") or "data/bot.db"),
-        "image_dir": Path(reader.text("IMAGE_DIR") or "data/images"),
-        "daily_limit": reader.integer("DAILY_LIMIT", 0, 1_000_000),
-        "chat_daily_limit": reader.integer("CHAT_DAILY_LIMIT", 0, 1_000_000),
-        "cooldown_seconds": reader.integer("COOLDOWN_SECONDS", 0, 86_400),
-        "max_in_flight_per_user": reader.integer("MAX_IN_FLIGHT_PER_USER", 0, 100),
-        "max_concurrent_draws": reader.integer("MAX_CONCURRENT_DRAWS", 1, 1000),
-        "timezone": reader.zone("TIMEZONE"),
-        "admin_ids": reader.admins("ADMIN_IDS"),
-        "watermark": watermark,
-        "watermark_user_control": reader.switch("WATERMARK_USER_CONTROL"),
-        "default_language": reader.choice("DEFAULT_LANGUAGE", {"zh": "zh", "en": "en"}),
-        "relay_timeout": reader.number("RELAY_TIMEOUT", 5.0, 3600.0),
-        "max_image_bytes": reader.integer("MAX_IMAGE_BYTES", 1024, 500_000_000),
-        "prompt_retention_days": reader.integer("PROMPT_RETENTION_DAYS", 0, 36_500),
-        "image_retention_days": reader.integer("IMAGE_RETENTION_DAYS", 0, 36_500),
-        "shutdown_grace_seconds": reader.number("SHUTDOWN_GRACE_SECONDS", 0.0, 3600.0),
-        "log_level": reader.choice(
+    settings = Settings(
+        yunapi_base_url=(base_url or "").rstrip("/"),
+        yunapi_api_key=reader.secret("YUNAPI_API_KEY") or Secret(""),  # required
+        yunapi_t2i_path=reader.path("YUNAPI_T2I_PATH"),
+        telegram_bot_token=reader.secret("TELEGRAM_BOT_TOKEN", telegram=True),
+        telegram_api_base_url=reader.url("TELEGRAM_API_BASE_URL"),
+        telegram_webhook_url=reader.optional_url("TELEGRAM_WEBHOOK_URL"),
+        telegram_webhook_secret=reader.secret("TELEGRAM_WEBHOOK_SECRET"),
+        port=reader.integer("PORT", 1, 65535),
+        health_port=reader.optional_integer("HEALTH_PORT", 1, 65535),
+        discord_bot_token=reader.secret("DISCORD_BOT_TOKEN"),
+        discord_api_base_url=reader.url("DISCORD_API_BASE_URL").rstrip("/"),
+        discord_sync_commands=reader.switch("DISCORD_SYNC_COMMANDS"),
+        database_path=Path(reader.text("DATABASE_PATH") or "data/bot.db"),
+        image_dir=Path(reader.text("IMAGE_DIR") or "data/images"),
+        daily_limit=reader.integer("DAILY_LIMIT", 0, 1_000_000),
+        chat_daily_limit=reader.integer("CHAT_DAILY_LIMIT", 0, 1_000_000),
+        cooldown_seconds=reader.integer("COOLDOWN_SECONDS", 0, 86_400),
+        max_in_flight_per_user=reader.integer("MAX_IN_FLIGHT_PER_USER", 0, 100),
+        max_concurrent_draws=reader.integer("MAX_CONCURRENT_DRAWS", 1, 1000),
+        timezone=reader.zone("TIMEZONE"),
+        admin_ids=reader.admins("ADMIN_IDS"),
+        watermark=watermark,
+        watermark_user_control=reader.switch("WATERMARK_USER_CONTROL"),
+        default_language=reader.choice("DEFAULT_LANGUAGE", {"zh": "zh", "en": "en"}),
+        relay_timeout=reader.number("RELAY_TIMEOUT", 5.0, 3600.0),
+        max_image_bytes=reader.integer("MAX_IMAGE_BYTES", 1024, 500_000_000),
+        prompt_retention_days=reader.integer("PROMPT_RETENTION_DAYS", 0, 36_500),
+        image_retention_days=reader.integer("IMAGE_RETENTION_DAYS", 0, 36_500),
+        shutdown_grace_seconds=reader.number("SHUTDOWN_GRACE_SECONDS", 0.0, 3600.0),
+        log_level=reader.choice(
             "LOG_LEVEL", {n: n.upper() for n in ("debug", "info", "warning", "error")}
         ),
-        "log_format": reader.choice("LOG_FORMAT", {"text": "text", "json": "json"}),
-        "https_proxy": reader.url("HTTPS_PROXY", schemes=("http", "https", "socks5", "socks5h")),
-    }
+        log_format=reader.choice("LOG_FORMAT", {"text": "text", "json": "json"}),
+        https_proxy=reader.optional_url(
+            "HTTPS_PROXY", schemes=("http", "https", "socks5", "socks5h")
+        ),
+    )
     if reader.problems:
         raise ConfigError(reader.problems)
-    return Settings(**built)
+    return settings
 
 
 class _Reader:
-    """Reads typed values from the environment and collects every problem."""
+    """Reads typed values from the environment and collects every problem.
+
+    A setting with a default reads as its type: when its value is refused, the problem is
+    noted and the default stands in (Settings is never returned with problems). A setting
+    without one reads through an `optional_` reader, as the type or None."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = env
@@ -235,7 +243,8 @@ class _Reader:
             self.problems.append(f"{name} is required: {self.defaults[name].help}")
         return None if value is None else value.strip()
 
-    def _convert(self, name: str, convert: Callable[[str], Any], expects: str) -> Any:
+    def _optional(self, name: str, convert: Callable[[str], T], expects: str) -> T | None:
+        """The value converted, or None when unset or refused (a problem is noted)."""
         value = self.raw(name)
         if value is None:
             return None
@@ -244,6 +253,16 @@ class _Reader:
         except (ValueError, KeyError):
             self.problems.append(f"{name} must be {expects} (got {_shown(name, value)})")
             return None
+
+    def _with_default(self, name: str, convert: Callable[[str], T], expects: str) -> T:
+        """The value converted; the default (converted alike) when unset or refused."""
+        value = self._optional(name, convert, expects)
+        if value is not None:
+            return value
+        default = self.defaults[name].default
+        if default is None:
+            raise LookupError(f"{name} has no default: read it with an optional_ reader")
+        return convert(default)
 
     def text(self, name: str) -> str | None:
         return self.raw(name)
@@ -256,14 +275,21 @@ class _Reader:
             self.problems.append(f"{name} must look like 123456:ABC-DEF... (from @BotFather)")
         return Secret(value)
 
-    def url(self, name: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    @staticmethod
+    def _url(schemes: tuple[str, ...]) -> tuple[Callable[[str], str], str]:
         def convert(value: str) -> str:
             parts = urlsplit(value)
             if parts.scheme not in schemes or not parts.netloc:
                 raise ValueError(value)
             return value
 
-        return self._convert(name, convert, f"a URL starting with {' or '.join(schemes)}://")  # type: ignore[no-any-return]
+        return convert, f"a URL starting with {' or '.join(schemes)}://"
+
+    def url(self, name: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+        return self._with_default(name, *self._url(schemes))
+
+    def optional_url(self, name: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+        return self._optional(name, *self._url(schemes))
 
     def path(self, name: str) -> str:
         value = self.raw(name) or "/volcv"
@@ -271,33 +297,40 @@ class _Reader:
             self.problems.append(f"{name} must start with / (got {value!r})")
         return value.rstrip("/") or "/"
 
-    def integer(self, name: str, low: int, high: int) -> Any:
+    @staticmethod
+    def _integer(low: int, high: int) -> tuple[Callable[[str], int], str]:
         def convert(value: str) -> int:
             number = int(value)
             if not low <= number <= high:
                 raise ValueError(value)
             return number
 
-        return self._convert(name, convert, f"a whole number from {low} to {high}")
+        return convert, f"a whole number from {low} to {high}"
 
-    def number(self, name: str, low: float, high: float) -> Any:
+    def integer(self, name: str, low: int, high: int) -> int:
+        return self._with_default(name, *self._integer(low, high))
+
+    def optional_integer(self, name: str, low: int, high: int) -> int | None:
+        return self._optional(name, *self._integer(low, high))
+
+    def number(self, name: str, low: float, high: float) -> float:
         def convert(value: str) -> float:
             number = float(value)
             if not low <= number <= high:
                 raise ValueError(value)
             return number
 
-        return self._convert(name, convert, f"a number from {low:g} to {high:g}")
+        return self._with_default(name, convert, f"a number from {low:g} to {high:g}")
 
-    def switch(self, name: str) -> Any:
+    def switch(self, name: str) -> bool:
         table = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
         table |= {"yes": True, "no": False}
-        return self._convert(name, lambda v: table[v.lower()], "on or off")
+        return self._with_default(name, lambda v: table[v.lower()], "on or off")
 
-    def choice(self, name: str, options: Mapping[str, Any]) -> Any:
-        return self._convert(name, lambda v: options[v.lower()], " or ".join(options))
+    def choice(self, name: str, options: Mapping[str, T]) -> T:
+        return self._with_default(name, lambda v: options[v.lower()], " or ".join(options))
 
-    def zone(self, name: str) -> Any:
+    def zone(self, name: str) -> str:
         def convert(value: str) -> str:
             try:
                 ZoneInfo(value)
@@ -305,7 +338,7 @@ class _Reader:
                 raise ValueError(value) from exc
             return value
 
-        return self._convert(name, convert, "an IANA time zone such as UTC or Asia/Shanghai")
+        return self._with_default(name, convert, "an IANA time zone such as UTC or Asia/Shanghai")
 
     def admins(self, name: str) -> frozenset[str]:
         value = self.raw(name) or ""

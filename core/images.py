@@ -78,14 +78,22 @@ def _webp_size(data: bytes) -> tuple[int, int]:
     return 0, 0
 
 
-def decode_base64(text: str) -> Image:
-    """An image from the relay's binary_data_base64 entry (a data: prefix is tolerated)."""
+def decode_base64(text: str, *, max_bytes: int) -> Image:
+    """An image from the relay's binary_data_base64 entry (a data: prefix is tolerated),
+    refused like a download when it decodes to more than `max_bytes`."""
     if text.startswith("data:"):
         text = text.partition(",")[2]
+    # 4 characters carry 3 bytes; twice the cap is too long even with line breaks in between,
+    # and is refused before decoding. Otherwise the decoded size is what counts.
+    if len(text) > 2 * max_bytes + 16:
+        raise ImageError(f"the image is larger than {max_bytes} bytes")
     try:
-        return sniff(base64.b64decode(text, validate=False))
+        data = base64.b64decode(text, validate=False)
     except (binascii.Error, ValueError) as exc:
         raise ImageError("the relay returned invalid base64 image data") from exc
+    if len(data) > max_bytes:
+        raise ImageError(f"the image is larger than {max_bytes} bytes")
+    return sniff(data)
 
 
 async def fetch(client: httpx.AsyncClient, url: str, *, max_bytes: int, seconds: float) -> Image:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import string
 from typing import Any
 
 LANGUAGES = ("zh", "en")
@@ -61,7 +63,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "{flag} 须在 {min} 到 {max} 之间(收到 {value!r})。",
     },
     "missing_value": {
-        "en": "{flag} needs a value, e.g. {flag} 768x512. Send /help for details.",
+        "en": "{flag} needs a value. Send /help for details.",
         "zh": "{flag} 后面需要一个值。发送 /help 查看用法。",
     },
     "size_conflict": {
@@ -344,12 +346,32 @@ def language(code: str | None, default: str = "zh") -> str:
     return "zh" if code.lower().startswith("zh") else "en"
 
 
+class MessageError(LookupError):
+    """A sentence asked for by a key not in TEXTS, or without a value its template needs."""
+
+
+def placeholders(template: str) -> set[str]:
+    """The names a template fills in: `{id}`, `{size:.1f}` and `{value!r}` give id, size, value."""
+    names = set()
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name is not None:
+            names.add(re.split(r"[.\[]", name, maxsplit=1)[0])
+    return names
+
+
 def text(key: str, lang: str, **values: Any) -> str:
-    """The sentence `key` in `lang`, filled with `values` (usage is always available)."""
-    entry = TEXTS.get(key) or TEXTS["error"]
+    """The sentence `key` in `lang` (English for an unknown language), filled with `values`;
+    `usage` is always available. Raises MessageError naming the key and what is missing."""
+    entry = TEXTS.get(key)
+    if entry is None:
+        raise MessageError(f"there is no message {key!r}")
     template = entry.get(lang) or entry["en"]
     values.setdefault("usage", TEXTS["usage"].get(lang, USAGE_EN))
+    missing = sorted(placeholders(template) - values.keys())
+    if missing:
+        needed = ", ".join(f"{{{name}}}" for name in missing)
+        raise MessageError(f"message {key!r} ({lang}) was given no value for {needed}")
     try:
         return template.format(**values)
-    except (KeyError, IndexError, ValueError):
-        return template
+    except (IndexError, ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise MessageError(f"message {key!r} ({lang}) cannot be filled: {exc}") from exc

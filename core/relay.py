@@ -21,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
+import stamina
 
 from core.http import fast_transport
 from core.images import Image, ImageError, decode_base64, fetch
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 
 QUERY = {"Action": "CVProcess", "Version": "2022-08-31"}
 SUCCESS = 10000
+# Pauses between attempts: 1 s, then doubling up to 8 s, each plus up to 0.5 s of jitter.
+# Tests make them zero with stamina's test mode (tests/conftest.py), not with these values.
+FIRST_PAUSE = 1.0
+LONGEST_PAUSE = 8.0
+JITTER = 0.5
 
 
 class RelayError(Exception):
@@ -163,7 +169,6 @@ class RelayClient:
         path: str = "/volcv",
         deadline: float = 120.0,
         max_attempts: int = 4,
-        backoff: float = 1.0,
         max_image_bytes: int = 20_000_000,
         proxy: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -174,8 +179,10 @@ class RelayClient:
         self._key = api_key
         self._deadline = deadline
         self._max_attempts = max_attempts
-        self.backoff = backoff  # seconds before the first retry; doubles each time
         self._max_image_bytes = max_image_bytes
+        # The JSON answer may carry images as base64 (4 characters for 3 bytes): room for two
+        # at the cap, plus 64 KiB for the rest (rephrased prompt, ids, an error page).
+        self._max_body = 2 * (4 * (max_image_bytes // 3 + 1)) + 65_536
         timeout = httpx.Timeout(deadline, connect=10.0, write=30.0)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         self._http = httpx.AsyncClient(
@@ -197,49 +204,64 @@ class RelayClient:
         await self._http.aclose()
 
     async def generate(self, payload: dict[str, Any]) -> RelayResult:
-        """Call the relay until it gives images, a final error, or the deadline passes."""
+        """Call the relay until it gives images, a final error, or the deadline passes.
+
+        stamina runs the attempts: exponential backoff with jitter, at most `max_attempts`,
+        only on errors `worth_retrying` accepts. One deadline bounds them all, pauses included;
+        a pause that could not end before the deadline is not started (the error stands).
+        """
         started = time.monotonic()
         ends = started + self._deadline
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with asyncio.timeout(max(0.1, ends - time.monotonic())):
-                    return await self._attempt(payload, started, attempt)
-            except TimeoutError:
-                raise RelayUnreachable(
-                    f"no answer within {self._deadline:g}s", status=None
-                ) from None
-            except RelayError as error:
-                pause = self._pause(error, attempt)
-                if pause is None or time.monotonic() + pause >= ends:
-                    raise
-                log.warning(
-                    "relay attempt %d failed (%s); retrying in %.1fs", attempt, error, pause
-                )
-                await asyncio.sleep(pause)
+        attempt: stamina.Attempt | None = None
+        last: RelayError | None = None  # the error a pause (not an attempt) was cut short after
 
-    def _pause(self, error: RelayError, attempt: int) -> float | None:
-        if not error.retryable or attempt >= self._max_attempts:
-            return None
-        if error.kind == "output_refused" and attempt >= 2:
-            return None
-        pause: float = self.backoff * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
-        if error.retry_after is not None:
-            pause = max(pause, error.retry_after)
-        return pause
+        def worth_retrying(error: Exception) -> bool | float:
+            nonlocal last
+            if not isinstance(error, RelayError) or not error.retryable or attempt is None:
+                return False
+            if attempt.num >= self._max_attempts:
+                return False  # stamina would stop here too; this keeps the log line honest
+            if isinstance(error, OutputRefused) and attempt.num >= 2:
+                return False  # a refused image is redrawn once; the next is as likely refused
+            pause = max(attempt.next_wait, error.retry_after or 0.0)
+            if time.monotonic() + pause >= ends:
+                return False
+            last = error
+            log.warning("relay attempt %d failed (%s); retrying", attempt.num, error)
+            # A relay's Retry-After sets a floor under the pause (stamina's test mode skips it).
+            return pause if error.retry_after is not None else True
+
+        try:
+            async with asyncio.timeout(self._deadline):
+                async for attempt in stamina.retry_context(
+                    on=worth_retrying,
+                    attempts=self._max_attempts,
+                    timeout=self._deadline,
+                    wait_initial=FIRST_PAUSE,
+                    wait_max=LONGEST_PAUSE,
+                    wait_jitter=JITTER,
+                ):
+                    with attempt:
+                        last = None
+                        return await self._attempt(payload, started, attempt.num)
+        except TimeoutError:
+            if last is not None:  # the deadline fell in a pause: the last answer stands
+                raise last from None
+            raise RelayUnreachable(f"no answer within {self._deadline:g}s", status=None) from None
+        raise AssertionError("stamina ends with a result or the last error")
 
     async def _attempt(self, payload: dict[str, Any], started: float, attempt: int) -> RelayResult:
         try:
-            response = await self._http.post(
-                self._url, params=QUERY, json=payload, headers=self._auth
-            )
+            async with self._http.stream(
+                "POST", self._url, params=QUERY, json=payload, headers=self._auth
+            ) as response:
+                content = await self._read_body(response)
         except httpx.TimeoutException as exc:
             raise RelayUnreachable(f"timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
             raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
         # Some relays echo the key they rejected: it is cut out before anything else.
-        body = _parse_body(response, self._key)
+        body = _parse_body(response.status_code, response.headers, content, self._key)
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         request_id = body.get("request_id") or (data or {}).get("request_id")
         images = await self._images(data or {}, request_id)
@@ -249,12 +271,31 @@ class RelayClient:
         log.info("relay ok request_id=%s images=%d in %.2fs", request_id, len(images), seconds)
         return RelayResult(images, request_id, seconds, attempt, rephrased, urls)
 
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        """The answer's body, refused past `_max_body` bytes (declared or as it arrives).
+
+        Too large a success can only be too large images: RelayImageError, as for a download
+        over the cap. Too large anything else is the relay failing: RelayInternal (retried)."""
+        kind = RelayImageError if response.status_code == 200 else RelayInternal
+        too_large = f"the relay's answer is larger than {self._max_body} bytes"
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and len(declared) < 20 and int(declared) > self._max_body:
+            raise kind(too_large, status=response.status_code)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_body:
+                raise kind(too_large, status=response.status_code)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def _images(self, data: dict[str, Any], request_id: str | None) -> list[Image]:
         urls = [u for u in data.get("image_urls") or [] if isinstance(u, str) and u]
         encoded = [b for b in data.get("binary_data_base64") or [] if isinstance(b, str) and b]
         try:
             if encoded:
-                return [decode_base64(item) for item in encoded]
+                return [decode_base64(item, max_bytes=self._max_image_bytes) for item in encoded]
             if urls:
                 remaining = max(5.0, self._deadline / 2)
                 return list(
@@ -284,7 +325,8 @@ class RelayClient:
             raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
         if sub.status_code in (404, 405) or usage.status_code in (404, 405):
             return None
-        sub_body, usage_body = _parse_body(sub, self._key), _parse_body(usage, self._key)
+        sub_body = _parse_body(sub.status_code, sub.headers, sub.content, self._key)
+        usage_body = _parse_body(usage.status_code, usage.headers, usage.content, self._key)
         total = sub_body.get("hard_limit_usd") or sub_body.get("system_hard_limit_usd")
         used_cents = usage_body.get("total_usage")
         if not isinstance(total, int | float) or not isinstance(used_cents, int | float):
@@ -306,16 +348,17 @@ def _message(raw: object, secret: str) -> str:
     return (text.replace(secret, "***") if secret else text)[:200]
 
 
-def _parse_body(response: httpx.Response, secret: str = "") -> dict[str, Any]:
+def _parse_body(
+    status: int, headers: httpx.Headers, content: bytes, secret: str = ""
+) -> dict[str, Any]:
     """Turn any relay answer into its JSON body, or raise the matching RelayError."""
-    status = response.status_code
-    retry_after = _retry_after(response)
+    retry_after = _retry_after(headers)
     try:
-        body = response.json()
+        body = json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         body = None
     if not isinstance(body, dict):
-        kind = "an empty answer" if not response.content.strip() else "a non-JSON answer"
+        kind = "an empty answer" if not content.strip() else "a non-JSON answer"
         if status == 401:
             raise RelayAuthError(f"the relay rejected the key ({kind})", status=status)
         if status == 429:
@@ -360,9 +403,10 @@ def _openai_error(
     return RelayBadRequest(message, code=code, status=status)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = str(response.headers.get("retry-after", ""))
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = str(headers.get("retry-after", ""))
     try:
-        return min(float(value), 60.0)
+        seconds = float(value)
     except ValueError:
         return None
+    return min(seconds, 60.0) if math.isfinite(seconds) and seconds >= 0 else None

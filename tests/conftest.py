@@ -10,10 +10,11 @@ removes) environment entries before `settings` is built:
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import stamina
 
 from core.config import Settings
 from core.params import DrawParams, Watermark
@@ -36,6 +37,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "env(**values): override environment entries used to build `settings`"
     )
+
+
+@pytest.fixture(autouse=True)
+def fast_retries() -> Iterator[None]:
+    """Relay retries without pauses (stamina's test mode); `cap` keeps each caller's attempts.
+    A test that times real pauses wraps itself in `with stamina.set_testing(False):`."""
+    with stamina.set_testing(True, attempts=1000, cap=True):
+        yield
 
 
 @pytest.fixture

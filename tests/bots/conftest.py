@@ -43,7 +43,7 @@ def tg_settings(tg_env: dict[str, str]) -> Settings:
 async def open_core(settings: Settings) -> AsyncIterator[Core]:
     """Core.open with quick relay retries (the tests script whole retry sequences)."""
     async with Core.open(settings, ["telegram"]) as core:
-        core.relay.backoff = 0.01
+        # relay retries are instant: stamina test mode, tests/conftest.py fast_retries
         yield core
 
 

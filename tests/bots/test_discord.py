@@ -76,7 +76,7 @@ def settings(env: dict[str, str], dc: FakeDiscord) -> Settings:
 @asynccontextmanager
 async def running(core: Core, dc: FakeDiscord) -> AsyncIterator[DrawbotClient]:
     """The adapter's own `serve`, started and stopped the way `python -m bots` does."""
-    core.relay.backoff = 0.01  # retries of busy/unreachable answers in milliseconds
+    # retries of busy/unreachable answers are instant: tests/conftest.py fast_retries
     client = DrawbotClient(core, guild_ready_timeout=0.05)
     stop = asyncio.Event()
     before = dc.identify_count

@@ -387,3 +387,182 @@ def test_split_command(text: str, expected: tuple[str, str] | None) -> None:
 
 def test_split_command_without_bot_name_accepts_any_target() -> None:
     assert split_command("/draw@other_bot a cat") == ("draw", "a cat")
+
+
+# -- odd numbers: every one is a usage error naming the range, never an exception --------
+
+ODD_DIGITS = ["²", "³", "¹", "𐩀", "①", "Ⅻ", "½", "\u0000", "\u200b", "\ufeff", "٫", "e", "_"]
+SCRIPT_DIGITS = ["４", "٤", "۴", "४", "৪", "๔", "𝟒", "᠔"]  # '4' in full-width and other scripts
+HUGE = "9" * 5000  # over the 4,300 digits int() accepts
+
+
+@pytest.mark.parametrize("digit", SCRIPT_DIGITS)
+def test_any_scripts_digits_are_numbers(digit: str) -> None:
+    params = parse_draw(f"a red fox --seed {digit}2 --steps {digit}0 --scale {digit}.5")
+    assert (params.seed, params.steps, params.scale) == (42, 40, 4.5)
+    params = parse_draw(f"a red fox --size 5{digit}0x{digit}{digit}8 --wm-opacity 0.{digit}")
+    assert (params.width, params.height, params.watermark.opacity) == (540, 448, 0.4)
+
+
+@pytest.mark.parametrize(
+    ("flag", "key", "low", "high"),
+    [
+        ("--size", "bad_size", 256, 768),
+        ("--seed", "bad_number", 0, 2147483647),
+        ("--steps", "bad_number", 1, 200),
+        ("--scale", "bad_number", 1, 10),
+        ("--wm-opacity", "bad_number", 0, 1),
+    ],
+)
+def test_odd_numbers_get_the_usage_error_naming_the_range(
+    flag: str, key: str, low: int, high: int
+) -> None:
+    values = [
+        *ODD_DIGITS,
+        *(f"5{odd}2" for odd in ODD_DIGITS),
+        *(f"{odd}512" for odd in ODD_DIGITS),
+        HUGE,
+        "1" + "0" * 4400,
+        "0" * 5000 + "5",
+        "٤" * 5000,
+        "nan",
+        "inf",
+        "-inf",
+        "1e999",
+        "1e-999",
+        "-0",
+        "0x10",
+        "1_000",
+        "١٠٠٠٠٠٠٠٠٠٠",  # 10,000,000,000 in Arabic-Indic digits
+        "5" * 5000 + ".5",
+        "0." + "5" * 5000,
+        "1.5.5",
+        ".",
+        "-5",
+        "9999999999999999999999999999",
+        f"{HUGE}x512",
+        f"512x{HUGE}",
+        "512x5" + "\u0000",
+        "𐩀x𐩀",
+        "²x²",
+    ]
+    for value in values:
+        with pytest.raises(UsageError) as caught:
+            parse_draw(f"a red fox {flag} {value}")
+        error = caught.value
+        assert error.key == key, value
+        assert (error.args_["min"], error.args_["max"]) == (low, high)
+        for lang in ("en", "zh"):
+            shown = error.text(lang)
+            assert f"{error.args_['min']}" in shown and f"{error.args_['max']}" in shown
+            assert len(shown) < 400  # a 5,000-digit value is not echoed in full
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a red fox --size ４２０x５１２",
+        "a red fox --size ４２０×５１２",
+        "a red fox --size ４２０ｘ５１２",
+        "a red fox --size ٤٢٠x٥١٢",
+        "a red fox --size 420 x ５１２",
+    ],
+)
+def test_full_width_and_other_script_sizes(text: str) -> None:
+    params = parse_draw(text)
+    assert (params.width, params.height, params.prompt) == (420, 512, "a red fox")
+
+
+def test_size_tail_out_of_range_is_a_size_error_not_prompt_words() -> None:
+    assert usage_error(f"a red fox --size 768 x {HUGE}").key == "bad_size"
+    assert parse_draw("a red fox --size 512 9999 cats").prompt == "a red fox 9999 cats"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("a red fox --scale ７．５", 7.5),
+        ("a red fox --scale .5e1", None),
+        ("a red fox --scale 3。5", 3.5),
+        ("a red fox --scale +2", 2.0),
+        ("a red fox --scale 10.000", 10.0),
+    ],
+)
+def test_scale_forms(text: str, value: float | None) -> None:
+    if value is None:
+        assert usage_error(text).key == "bad_number"
+    else:
+        assert parse_draw(text).scale == value
+
+
+# -- invisible prompts ------------------------------------------------------------------
+
+INVISIBLE = [
+    "\u200b",  # zero-width space
+    "\u200c",
+    "\u200d",
+    "\u200e",  # left-to-right mark
+    "\u200f",
+    *(chr(c) for c in range(0x202A, 0x202F)),  # bidi embeddings and overrides
+    *(chr(c) for c in range(0x2066, 0x206A)),  # bidi isolates
+    "\u2060",  # word joiner
+    "\ufeff",  # byte-order mark
+    "\u00ad",  # soft hyphen
+    "\u0000",
+    "\u0007",
+    "\u001b",
+    "\u007f",
+    "\u0085",
+    "\u00a0",  # no-break space
+    "\u3000",  # ideographic space
+    "\u2028",
+    "\u2029",
+    "\u3164",  # Hangul filler
+    "\u2800",  # braille blank
+]
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+def test_invisible_prompts_are_empty(char: str) -> None:
+    for text in (char, char * 3, f"{char} {char}", f"{char} --size 768x512 {char}{char}"):
+        error = usage_error(text)
+        assert error.key == "empty_prompt", repr(text)
+        assert error.text("en").startswith("Tell me what to draw.")
+
+
+def test_a_prompt_of_every_invisible_character_at_once_is_empty() -> None:
+    assert usage_error("".join(INVISIBLE) + " --seed 1").key == "empty_prompt"
+
+
+@pytest.mark.parametrize(
+    ("text", "prompt"),
+    [
+        ("\u200ba red fox\u200b", "\u200ba red fox\u200b"),  # format marks in real text stay
+        ("a\u0000 red\u001b fox\u0007", "a red fox"),  # control characters go
+        ("\ufeffa red fox", "a red fox"),
+        ("\u202eolleh", "\u202eolleh"),
+        ("👨\u200d👩\u200d👧 family portrait", "👨\u200d👩\u200d👧 family portrait"),
+        ("\u0000 a red fox \u0000", "a red fox"),
+    ],
+)
+def test_real_text_with_invisible_characters_stays(text: str, prompt: str) -> None:
+    assert parse_draw(text).prompt == prompt
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u202e\u2066", "\u0000", "\u3164"])
+def test_invisible_watermark_text_is_refused(mark: str) -> None:
+    assert usage_error(f'a red fox --watermark "{mark}"').key == "bad_watermark"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a red fox --ar " + "5" * 5000 + ":1",
+        "a red fox --wm-pos " + "x" * 5000,
+        "a red fox --" + "x" * 5000,
+        "a red fox --size " + "x" * 5000,
+    ],
+)
+def test_long_bad_values_are_not_echoed_in_full(text: str) -> None:
+    error = usage_error(text)
+    assert len(error.text("en")) < 400 and len(error.text("zh")) < 400

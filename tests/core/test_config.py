@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
+import types
+import typing
 from pathlib import Path
 
 import pytest
@@ -274,3 +277,58 @@ def test_a_rejected_or_unreachable_platform_stops_with_a_status(tmp_path: Path) 
     assert unreachable.returncode == 1, unreachable.stderr
     assert "drawbot: the telegram adapter stopped: " in unreachable.stderr
     assert token.split(":")[1] not in unreachable.stderr
+
+
+def _matches(value: object, hint: object) -> bool:
+    """isinstance for the hints Settings uses: classes, `X | None`, frozenset[str]."""
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType):
+        return any(_matches(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    origin = typing.get_origin(hint) or hint
+    assert isinstance(origin, type)
+    if origin is float:
+        return type(value) is float
+    if not isinstance(value, origin) or (origin is int and isinstance(value, bool)):
+        return False
+    return all(_matches(item, args[0]) for item in value) if args else True
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {},
+        {
+            "HEALTH_PORT": "9000",
+            "TELEGRAM_BOT_TOKEN": "123:abc",
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/hook",
+            "TELEGRAM_WEBHOOK_SECRET": "s3",
+            "DISCORD_BOT_TOKEN": "d",
+            "ADMIN_IDS": "telegram:1",
+            "WATERMARK_TEXT": "drawbot",
+            "HTTPS_PROXY": "socks5://127.0.0.1:1080",
+            "RELAY_TIMEOUT": "60",
+            "DISCORD_SYNC_COMMANDS": "on",
+        },
+    ],
+)
+def test_every_setting_has_its_declared_type(environ: dict[str, str]) -> None:
+    settings = load(**environ)
+    hints = typing.get_type_hints(Settings)
+    for field in dataclasses.fields(Settings):
+        value = getattr(settings, field.name)
+        assert _matches(value, hints[field.name]), (field.name, value, hints[field.name])
+    watermark_hints = typing.get_type_hints(Watermark)
+    for field in dataclasses.fields(Watermark):
+        value = getattr(settings.watermark, field.name)
+        assert _matches(value, watermark_hints[field.name]), (field.name, value)
+
+
+def test_a_refused_value_is_reported_not_replaced_by_its_default() -> None:
+    problems = problems_of({**REQUIRED, "PORT": "0", "WATERMARK": "maybe", "HEALTH_PORT": "x"})
+    assert problems == [
+        "WATERMARK must be on or off (got 'maybe')",
+        "PORT must be a whole number from 1 to 65535 (got '0')",
+        "HEALTH_PORT must be a whole number from 1 to 65535 (got 'x')",
+    ]

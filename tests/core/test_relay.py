@@ -9,8 +9,11 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
+import stamina
 
+from core.images import ImageError, decode_base64
 from core.params import DrawParams, Watermark
 from core.relay import (
     OutputRefused,
@@ -27,7 +30,7 @@ from core.relay import (
     RelayUnreachable,
 )
 from tests.conftest import API_KEY
-from tests.fakes.png import png_size
+from tests.fakes.png import make_png, png_size
 from tests.fakes.relay import FakeRelay, Reply
 
 
@@ -37,7 +40,7 @@ def payload(**changes: Any) -> dict[str, Any]:
 
 
 def make_client(relay: FakeRelay, **options: Any) -> RelayClient:
-    options = {"backoff": 0.01, "deadline": 5.0, **options}
+    options = {"deadline": 5.0, **options}
     return RelayClient(relay.base_url, API_KEY, path=relay.path, **options)
 
 
@@ -138,7 +141,7 @@ async def test_other_path_under_the_root() -> None:
 
 
 async def test_base_url_with_trailing_slash(relay: FakeRelay) -> None:
-    async with RelayClient(relay.base_url + "/", API_KEY, backoff=0.01) as client:
+    async with RelayClient(relay.base_url + "/", API_KEY) as client:
         await client.generate(payload())
     assert relay.calls[0].path == "/volcv"
 
@@ -224,7 +227,8 @@ async def test_transient_error_then_success(
 
 async def test_http_429_waits_for_retry_after(relay: FakeRelay, client: RelayClient) -> None:
     relay.script(Reply.openai_error(429, retry_after=0.3))
-    result = await client.generate(payload())
+    with stamina.set_testing(False):  # real pauses: Retry-After is honoured
+        result = await client.generate(payload())
     first, second = relay.calls
     assert result.attempts == 2
     assert first.status == 429 and second.status == 200
@@ -240,6 +244,38 @@ async def test_retry_after_beyond_the_deadline_gives_up_at_once(relay: FakeRelay
     assert error.status == 429 and error.retry_after == 30
     assert len(relay.calls) == 1
     assert time.monotonic() - started < 1.5
+
+
+async def test_test_mode_skips_the_pauses_but_keeps_the_attempts(
+    relay: FakeRelay, client: RelayClient
+) -> None:
+    assert stamina.is_testing()  # tests/conftest.py fast_retries
+    relay.default = Reply.volc_error(50429)
+    started = time.monotonic()
+    await fails(client, RelayBusy)
+    assert len(relay.calls) == 4 and time.monotonic() - started < 1.0  # real pauses: 1+2+4 s
+
+
+async def test_no_pause_is_started_that_would_end_past_the_deadline(relay: FakeRelay) -> None:
+    relay.default = Reply.volc_error(50429)
+    started = time.monotonic()
+    with stamina.set_testing(False):
+        async with make_client(relay, deadline=2.5) as client:
+            error = await fails(client, RelayBusy)  # the last answer, not "unreachable"
+    first, second = relay.calls  # attempt, 1 s pause, attempt; a 2 s pause would pass 2.5 s
+    assert first.finished_at is not None
+    assert 1.0 <= second.started_at - first.finished_at < 1.5 + 0.3  # 1 s + jitter up to 0.5
+    assert time.monotonic() - started < 2.0
+    assert error.kind == "busy"
+
+
+async def test_the_deadline_bounds_attempts_and_pauses(relay: FakeRelay) -> None:
+    relay.default = Reply.volc_error(50500, delay=0.4)
+    started = time.monotonic()
+    async with make_client(relay, deadline=1.0, max_attempts=100) as client:
+        error = await fails(client, RelayUnreachable)
+    assert 0.9 <= time.monotonic() - started < 1.5
+    assert 2 <= len(relay.calls) <= 3 and "within 1s" in str(error)
 
 
 @pytest.mark.parametrize(
@@ -265,7 +301,7 @@ async def test_final_errors_are_not_retried(
 
 
 async def test_wrong_key_is_an_auth_error(relay: FakeRelay) -> None:
-    async with RelayClient(relay.base_url, "sk-wrong", backoff=0.01) as client:
+    async with RelayClient(relay.base_url, "sk-wrong") as client:
         with pytest.raises(RelayAuthError) as caught:
             await client.generate(payload())
     assert caught.value.kind == "bad_key"
@@ -292,7 +328,7 @@ async def test_unreachable_host() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with RelayClient(f"http://127.0.0.1:{port}", API_KEY, backoff=0.01) as client:
+    async with RelayClient(f"http://127.0.0.1:{port}", API_KEY) as client:
         with pytest.raises(RelayUnreachable) as caught:
             await client.generate(payload())
     assert caught.value.kind == "unreachable" and caught.value.retryable
@@ -391,3 +427,116 @@ async def test_base64_that_is_not_an_image(relay: FakeRelay, client: RelayClient
     relay.script(Reply.raw(200, success_body(base64.b64encode(b"<html>nope</html>").decode())))
     error = await fails(client, RelayImageError)
     assert "not an image" in str(error) and len(relay.calls) == 1
+
+
+# -- size caps on base64 images and on the answer itself --------------------------------
+
+
+def padded_png(size: int) -> bytes:
+    """A real PNG padded with zeros to exactly `size` bytes."""
+    png = make_png(8, 8, 1)
+    assert len(png) <= size
+    return png.ljust(size, b"\0")
+
+
+class AsyncStream(httpx.AsyncByteStream):
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.chunks:
+            yield chunk
+
+
+@pytest.mark.parametrize("prefix", ["", "data:image/png;base64,"])
+async def test_base64_image_over_the_cap_is_refused(relay: FakeRelay, prefix: str) -> None:
+    encoded = prefix + base64.b64encode(padded_png(150_000)).decode()
+    relay.script(Reply.raw(200, success_body(encoded)))
+    async with make_client(relay, max_image_bytes=100_000) as client:
+        error = await fails(client, RelayImageError)
+    assert "larger than 100000 bytes" in str(error) and error.request_id == "R1"
+    assert len(relay.calls) == 1  # like a download over the cap: not retried
+
+
+async def test_base64_image_at_the_cap_is_accepted(relay: FakeRelay) -> None:
+    data = padded_png(100_000)
+    relay.script(Reply.raw(200, success_body(base64.b64encode(data).decode())))
+    async with make_client(relay, max_image_bytes=100_000) as client:
+        result = await client.generate(payload())
+    assert [image.data for image in result.images] == [data]
+
+
+async def test_two_base64_images_at_the_cap_fit_in_one_answer(relay: FakeRelay) -> None:
+    encoded = base64.b64encode(padded_png(100_000)).decode()
+    relay.script(Reply.raw(200, success_body(encoded, encoded)))
+    async with make_client(relay, max_image_bytes=100_000) as client:
+        result = await client.generate(payload())
+    assert len(result.images) == 2
+
+
+async def test_answer_over_the_body_cap_is_refused(relay: FakeRelay) -> None:
+    encoded = base64.b64encode(padded_png(90_000)).decode()  # each image under the cap
+    relay.script(Reply.raw(200, success_body(encoded, encoded, encoded)))
+    async with make_client(relay, max_image_bytes=100_000) as client:
+        error = await fails(client, RelayImageError)
+    assert "answer is larger than" in str(error) and error.kind == "image"
+    assert len(relay.calls) == 1
+
+
+async def test_huge_error_page_is_an_internal_error_and_retried(relay: FakeRelay) -> None:
+    relay.default = Reply.raw(502, b"<html>" + b"x" * 500_000, content_type="text/html")
+    async with make_client(relay, max_image_bytes=100_000) as client:
+        error = await fails(client, RelayInternal)
+    assert "answer is larger than" in str(error) and len(relay.calls) == 4
+
+
+async def test_body_cap_holds_without_a_content_length() -> None:
+    """A chunked answer that never ends is cut off at the cap, not read into memory."""
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield b'{"code": 10000, "data": {"binary_data_base64": ["'
+        while True:
+            sent += 65_536
+            yield b"A" * 65_536
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=AsyncStream(endless()))
+
+    async with RelayClient(
+        "http://relay.invalid",
+        API_KEY,
+        deadline=5.0,
+        max_image_bytes=100_000,
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        with pytest.raises(RelayImageError, match="answer is larger than"):
+            await client.generate(payload())
+    assert sent < 1_000_000
+
+
+def test_decode_base64_obeys_the_cap() -> None:
+    data = padded_png(1000)
+    encoded = base64.b64encode(data).decode()
+    assert decode_base64(encoded, max_bytes=1000).data == data
+    assert (
+        decode_base64(
+            "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)), max_bytes=1000
+        ).data
+        == data
+    )
+    with pytest.raises(ImageError, match="larger than 999 bytes"):
+        decode_base64(encoded, max_bytes=999)
+    with pytest.raises(ImageError, match="larger than 10 bytes"):
+        decode_base64("A" * 10_000_000, max_bytes=10)  # refused before decoding
+
+
+async def test_each_retry_is_logged_once_and_the_last_failure_not_as_a_retry(
+    relay: FakeRelay, client: RelayClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    relay.default = Reply.volc_error(50500)
+    caplog.set_level(logging.WARNING, logger="core.relay")
+    await fails(client, RelayInternal)
+    retries = [r for r in caplog.records if r.name == "core.relay" and "retrying" in r.message]
+    assert [r.message.split()[2] for r in retries] == ["1", "2", "3"]
