@@ -24,6 +24,7 @@ from core.config import SettingRejected, Settings
 from core.images import Image
 from core.runtime import Core
 from tests.conftest import child_env
+from tests.fakes.base import wait_for
 from tests.fakes.discord import (
     EPHEMERAL,
     DiscordPyTargets,
@@ -80,7 +81,7 @@ async def running(core: Core, dc: FakeDiscord) -> AsyncIterator[DrawbotClient]:
     before = dc.identify_count
     task = asyncio.create_task(serve(client, stop))
     try:
-        await dc.wait_ready(timeout=5, min_identifies=before + 1)
+        await dc.wait_ready(within=5, min_identifies=before + 1)
         await asyncio.wait_for(client.wait_until_ready(), 5)  # READY handled before any close
         yield client
     finally:
@@ -182,7 +183,7 @@ async def test_draw_defers_then_posts_image_caption_and_buttons(
         f"drawbot:original:{generation.id}",
     ]
     assert not posted.ephemeral and posted in i.followups
-    await dc.wait_until(lambda: i.original is not None and i.original.deleted, 5, "cleanup")
+    await wait_for(lambda: i.original is not None and i.original.deleted, 5, "cleanup")
 
 
 async def test_typed_options_and_out_of_range_values(
@@ -385,7 +386,7 @@ async def test_upload_limit(core: Core, dc: FakeDiscord, relay: FakeRelay) -> No
         relay.script(Reply.ok(images=2, image_bytes=3000))
         i = dc.slash_command("draw", {"prompt": "two"}, guild_id=11)
         first = await image_of(dc, i)
-        await dc.wait_until(lambda: len([m for m in i.followups if m.files]) == 2, 5, "2 files")
+        await wait_for(lambda: len([m for m in i.followups if m.files]) == 2, 5, "2 files")
         second = next(m for m in i.followups if m.files and m is not first)
         assert len(first.files) == 1 and len(second.files) == 1
         assert first.custom_ids() and not second.custom_ids() and "two" in first.content
@@ -517,7 +518,7 @@ async def test_shutdown_lets_draws_in_flight_answer(
     relay.latency = 0.5
     async with running(core, dc):
         finishing = dc.slash_command("draw", {"prompt": "in time"})
-        await dc.wait_until(lambda: relay.in_flight == 1, 5, "the draw to start")
+        await wait_for(lambda: relay.in_flight == 1, 5, "the draw to start")
         await core.service.close(grace=5)  # what `python -m bots` does before setting stop
         late = dc.slash_command("draw", {"prompt": "too late"})
         await dc.wait_for_response(late, 5)
@@ -528,7 +529,7 @@ async def test_shutdown_lets_draws_in_flight_answer(
     core.service._closing = False
     async with running(core, dc):
         cut = dc.slash_command("draw", {"prompt": "interrupted"})
-        await dc.wait_until(lambda: relay.in_flight == 1, 5, "the draw to start")
+        await wait_for(lambda: relay.in_flight == 1, 5, "the draw to start")
         await core.service.close(grace=0.1)
     assert "interrupted by a restart" in await sentence_of(dc, cut, within=0.1)
     statuses = [g.status for g in await history(core)]
