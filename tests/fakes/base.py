@@ -40,7 +40,7 @@ def notify() -> None:
 
 
 async def wait_for(
-    probe: Callable[[], T | None | Awaitable[T | None]],
+    probe: Callable[[], T | Awaitable[T | None] | None],
     within: float = 5.0,
     what: str = "a condition",
 ) -> T:
