@@ -57,6 +57,7 @@ async def dc() -> AsyncIterator[FakeDiscord]:
             yield fake
         finally:
             reset_discord_py(saved)
+    assert fake.internal_errors == []
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ async def dc() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord(token=DISCORD_TOKEN, application_id=1001, bot_user_id=1001) as fake:
         fake.add_guild(guild_id=10, name="Test", channel_ids=[20])
         yield fake
+    assert fake.internal_errors == []
 
 
 async def healthz(port: int) -> dict[str, object]:
