@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.run import RELAY_LATENCY, p95
+from tests.fakes.base import wait_for
 from tests.fakes.relay import FakeRelay
 from tests.fakes.telegram import FakeTelegram, SentMessage
 
@@ -88,9 +89,9 @@ class Bot:
                 stdout=log,
                 stderr=log,
             )
-        await self.tg.wait_until(
+        await wait_for(
             lambda: self.exited() or any(c.status is None for c in self.tg.calls_of("getUpdates")),
-            timeout=30,
+            within=30,
             what="the bot to start polling",
         )
         self.exited()
@@ -141,7 +142,7 @@ class Bot:
                 photos.setdefault(message.chat_id, message)
             return photos if len(photos) == users else None
 
-        photos = await tg.wait_until(probe, timeout=60, what=f"{users} photos ({label})")
+        photos = await wait_for(probe, within=60, what=f"{users} photos ({label})")
         return Round(started, pushed, prompts, photos)
 
     async def stop(self) -> tuple[int, float]:

@@ -52,6 +52,7 @@ async def relay() -> AsyncIterator[FakeRelay]:
     """A started fake relay expecting API_KEY."""
     async with FakeRelay(api_key=API_KEY) as fake:
         yield fake
+    assert fake.internal_errors == []
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -15,6 +15,7 @@ from bots.telegram import run
 from bots.web import WebServer
 from core.config import Settings
 from core.root import Core
+from tests.fakes.base import wait_for
 from tests.fakes.telegram import FakeTelegram
 
 # Shaped like a real token, so the log test also catches the scrubber's pattern.
@@ -53,16 +54,6 @@ async def tg_core(tg_settings: Settings) -> AsyncIterator[Core]:
         yield core
 
 
-async def until(probe: Callable[[], object], within: float = 5.0, what: str = "it") -> None:
-    """Poll `probe` until it is truthy (for state outside FakeTelegram, e.g. the relay's)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not probe():
-        if loop.time() > deadline:
-            raise TimeoutError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
 def polling_now(tg: FakeTelegram) -> bool:
     return any(c.status is None for c in tg.calls_of("getUpdates"))
 
@@ -75,13 +66,12 @@ async def running(
     stop = asyncio.Event()
     task = asyncio.create_task(run(core, stop, web))
 
-    async def started() -> None:
-        while not (web.ready.get("telegram") if web is not None else polling_now(tg)):
-            if task.done():
-                task.result()  # raise the start-up failure
-            await asyncio.sleep(0.01)
+    def started() -> bool:
+        if task.done():
+            task.result()  # raise the start-up failure
+        return bool(web.ready.get("telegram")) if web is not None else polling_now(tg)
 
-    await asyncio.wait_for(started(), 10)
+    await wait_for(started, 10, "the adapter to start")
     try:
         yield task
     finally:

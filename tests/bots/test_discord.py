@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from core.images import Image
 from core.root import Core
 from core.store import Store
 from tests.conftest import child_env
+from tests.fakes.base import wait_for
 from tests.fakes.discord import (
     EPHEMERAL,
     DiscordPyTargets,
@@ -58,6 +60,7 @@ async def dc() -> AsyncIterator[FakeDiscord]:
             yield fake
         finally:
             reset_discord_py(saved)
+    assert fake.internal_errors == []
 
 
 @pytest.fixture
@@ -82,7 +85,7 @@ async def running(core: Core, dc: FakeDiscord) -> AsyncIterator[DrawbotClient]:
     before = dc.identify_count
     task = asyncio.create_task(serve(client, stop))
     try:
-        await dc.wait_ready(timeout=5, min_identifies=before + 1)
+        await dc.wait_ready(within=5, min_identifies=before + 1)
         await asyncio.wait_for(client.wait_until_ready(), 5)  # READY handled before any close
         yield client
     finally:
@@ -187,7 +190,7 @@ async def test_draw_defers_then_posts_image_caption_and_buttons(
         f"g:original:{generation.id}",
     ]
     assert not posted.ephemeral and posted in i.followups
-    await dc.wait_until(lambda: i.original is not None and i.original.deleted, 5, "cleanup")
+    await wait_for(lambda: i.original is not None and i.original.deleted, 5, "cleanup")
 
 
 async def test_typed_options_and_out_of_range_values(
@@ -398,7 +401,7 @@ async def test_upload_limit(core: Core, dc: FakeDiscord, relay: FakeRelay) -> No
         relay.script(Reply.ok(images=2, image_bytes=3000))
         i = dc.slash_command("draw", {"prompt": "two"}, guild_id=11)
         first = await image_of(dc, i)
-        await dc.wait_until(lambda: len([m for m in i.followups if m.files]) == 2, 5, "2 files")
+        await wait_for(lambda: len([m for m in i.followups if m.files]) == 2, 5, "2 files")
         second = next(m for m in i.followups if m.files and m is not first)
         assert len(first.files) == 1 and len(second.files) == 1
         assert first.custom_ids() and not second.custom_ids() and "two" in first.content
@@ -532,7 +535,7 @@ async def test_shutdown_lets_draws_in_flight_answer(
     relay.latency = 0.5
     async with running(core, dc):
         finishing = dc.slash_command("draw", {"prompt": "in time"})
-        await dc.wait_until(lambda: relay.in_flight == 1, 5, "the draw to start")
+        await wait_for(lambda: relay.in_flight == 1, 5, "the draw to start")
         await core.service.close(grace=5)  # what `python -m bots` does before setting stop
         late = dc.slash_command("draw", {"prompt": "too late"})
         await dc.wait_for_response(late, 5)
@@ -543,7 +546,7 @@ async def test_shutdown_lets_draws_in_flight_answer(
     core.service._closing = False
     async with running(core, dc):
         cut = dc.slash_command("draw", {"prompt": "interrupted"})
-        await dc.wait_until(lambda: relay.in_flight == 1, 5, "the draw to start")
+        await wait_for(lambda: relay.in_flight == 1, 5, "the draw to start")
         await core.service.close(grace=0.1)
     assert "interrupted by a restart" in await sentence_of(dc, cut, within=0.1)
     statuses = [g.status for g in await history(core)]
@@ -623,10 +626,10 @@ async def test_original_of_someone_elses_drawing_is_not_found(
     assert len(relay.calls) == 1
 
 
-def legacy_post(*custom_ids: str) -> dict[str, Any]:
+def legacy_post(posted: FakeMessage, *custom_ids: str) -> FakeMessage:
     """A picture's message as posted before the g:<action>:<id> custom_ids."""
     buttons = [{"type": 2, "style": 2, "label": c, "custom_id": c} for c in custom_ids]
-    return {"content": "a picture", "components": [{"type": 1, "components": buttons}]}
+    return replace(posted, components=[{"type": 1, "components": buttons}])
 
 
 async def test_a_legacy_drawbot_button_still_works(
@@ -635,7 +638,7 @@ async def test_a_legacy_drawbot_button_still_works(
     """Buttons posted before the g:<action>:<id> custom_ids say drawbot:<action>:<id>."""
     posted = await image_of(dc, dc.slash_command("draw", {"prompt": "a lighthouse", "seed": 5}))
     (first,) = await history(core)
-    old = legacy_post(f"drawbot:again:{first.id}", f"drawbot:original:{first.id}")
+    old = legacy_post(posted, f"drawbot:again:{first.id}", f"drawbot:original:{first.id}")
     again = await image_of(dc, dc.click_button(f"drawbot:again:{first.id}", old, user_id=7))
     (redrawn,) = await core.store.run(Store.history, "discord:7", 5)
     assert redrawn.parent_id == first.id and redrawn.params.seed != 5
@@ -647,6 +650,7 @@ async def test_a_legacy_drawbot_button_still_works(
 
 
 async def test_a_button_core_does_not_know_is_let_go(bot: DrawbotClient, dc: FakeDiscord) -> None:
-    press = dc.click_button("g:explode:1")
-    await dc.wait_until(lambda: press.original is not None and press.original.deleted, 5, "gone")
+    posted = await image_of(dc, dc.slash_command("draw", {"prompt": "a lighthouse"}))
+    press = dc.click_button("g:explode:1", legacy_post(posted, "g:explode:1"))
+    await wait_for(lambda: press.original is not None and press.original.deleted, 5, "gone")
     assert [c.type for c in press.callbacks] == [5]

@@ -16,6 +16,7 @@ import pytest
 
 from tests.bots.conftest import TG_TOKEN
 from tests.conftest import API_KEY, child_env
+from tests.fakes.base import wait_for
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.relay import FakeRelay
 from tests.fakes.telegram import FakeTelegram
@@ -34,20 +35,21 @@ async def dc() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord(token=DISCORD_TOKEN, application_id=1001, bot_user_id=1001) as fake:
         fake.add_guild(guild_id=10, name="Test", channel_ids=[20])
         yield fake
+    assert fake.internal_errors == []
 
 
 async def healthz(port: int) -> dict[str, object]:
     async with aiohttp.ClientSession() as http:
-        for _ in range(200):
+
+        async def probe() -> dict[str, object] | None:
             try:
                 async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                     body: dict[str, object] = await response.json()
-                    if response.status == 200 and body["adapters"]:
-                        return body
+                    return body if response.status == 200 and body["adapters"] else None
             except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("/healthz never answered")
+                return None
+
+        return await wait_for(probe, 10, "/healthz to answer")
 
 
 async def test_both_adapters_in_one_process_and_a_graceful_stop(
@@ -80,25 +82,22 @@ async def test_both_adapters_in_one_process_and_a_graceful_stop(
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        await dc.wait_ready(timeout=20)
+        await dc.wait_ready(within=20)
         health = await healthz(port)
         assert health["database"] is True and health["relay"] is True
 
         tg.user_sends(text="/draw a telegram cat", user_id=1)
-        await tg.wait_for_sent(lambda m: m.kind == "photo", timeout=20)
-        await dc.wait_for_sync(timeout=20)
+        await tg.wait_for_sent(lambda m: m.kind == "photo", within=20)
+        await dc.wait_for_sync(within=20)
         asked = dc.slash_command("draw", {"prompt": "a discord cat"}, user_id=5)
         reply = await dc.wait_for_response(asked, 20, predicate=lambda m: bool(m.files))
         assert reply.files
 
         relay.latency = 1.5  # a draw still running when SIGTERM arrives
         tg.user_sends(text="/draw a slow cat", user_id=2)
-        for _ in range(200):
-            if relay.in_flight:
-                break
-            await asyncio.sleep(0.02)
+        await wait_for(lambda: relay.in_flight, 4, "the slow draw to start")
         process.terminate()
-        await tg.wait_for_sent(lambda m: m.kind == "photo" and m.chat_id == 2, timeout=20)
+        await tg.wait_for_sent(lambda m: m.kind == "photo" and m.chat_id == 2, within=20)
     finally:
         if process.returncode is None:
             process.terminate()

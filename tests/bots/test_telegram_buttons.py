@@ -11,7 +11,8 @@ from core.config import Settings
 from core.request import Place, Requester
 from core.root import Core
 from core.store import Store
-from tests.bots.conftest import open_core, running, until
+from tests.bots.conftest import open_core, running
+from tests.fakes.base import wait_for
 from tests.fakes.relay import FakeRelay
 from tests.fakes.telegram import FakeTelegram, SentMessage
 
@@ -162,7 +163,7 @@ async def test_redelivery_while_drawing_gets_no_second_reply(
     relay.latency = 0.5
     tg.user_sends(text="/draw a cat", user_id=1)
     update_id = tg.pending_updates[-1]["update_id"]
-    await until(lambda: relay.calls, what="the relay call")
+    await wait_for(lambda: relay.calls, what="the relay call")
     tg.redeliver(update_id)
     await tg.wait_delivered()
     await tg.wait_for_sent(lambda m: m.kind == "photo")
@@ -177,11 +178,12 @@ async def test_stale_file_id_falls_back_to_uploading(
     tg.user_sends(text="/draw a cat", user_id=1)
     update_id = tg.pending_updates[-1]["update_id"]
     first = await tg.wait_for_sent(lambda m: m.kind == "photo")
-    for _ in range(100):  # the adapter stores the file id just after sending
+
+    async def file_stored() -> bool:  # the adapter stores the file id just after sending
         generation = await tg_bot.store.run(Store.get, 1)
-        if generation is not None and generation.file_refs:
-            break
-        await asyncio.sleep(0.01)
+        return generation is not None and bool(generation.file_refs)
+
+    await wait_for(file_stored, what="the file id to be stored")
     await tg_bot.store.run(Store.add_file_refs, 1, "telegram", ["AgACAgIAAxkBAAIgone"])
     tg.redeliver(update_id)
     again = await tg.wait_for_sent(lambda m: m.kind == "photo", since=1)
@@ -195,7 +197,7 @@ async def test_a_user_who_blocked_the_bot_breaks_nothing(
 ) -> None:
     relay.latency = 0.3
     tg.user_sends(text="/draw a cat", user_id=1)
-    await until(lambda: relay.calls, what="the relay call")
+    await wait_for(lambda: relay.calls, what="the relay call")
     tg.block_bot(1)
     await tg.wait_for_call("sendPhoto")
     await tg.wait_for_call("sendMessage")

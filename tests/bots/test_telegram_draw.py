@@ -13,7 +13,8 @@ from core.answer import Pictures
 from core.records import Generation
 from core.root import Core
 from core.store import Store
-from tests.bots.conftest import TG_TOKEN, until
+from tests.bots.conftest import TG_TOKEN
+from tests.fakes.base import wait_for
 from tests.fakes.png import make_png
 from tests.fakes.relay import FakeRelay, Reply
 from tests.fakes.telegram import FakeTelegram, SentMessage
@@ -27,12 +28,12 @@ def photos(tg: FakeTelegram) -> list[SentMessage]:
 
 async def stored(core: Core, generation_id: int, check: Callable[[Generation], bool]) -> Generation:
     """The generation once `check` holds (the adapter writes file ids just after sending)."""
-    for _ in range(200):
+
+    async def probe() -> Generation | None:
         generation = await core.store.run(Store.get, generation_id)
-        if generation is not None and check(generation):
-            return generation
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"generation {generation_id}: {generation}")
+        return generation if generation is not None and check(generation) else None
+
+    return await wait_for(probe, 2.0, f"generation {generation_id} to be stored")
 
 
 def relay_calls(relay: FakeRelay) -> int:
@@ -99,7 +100,7 @@ async def test_deleted_command_message_still_gets_the_photo(
 ) -> None:
     relay.script(Reply.ok(delay=0.4))
     command = tg.user_sends(text="/draw a cat", user_id=2, chat_id=GROUP, chat_type="supergroup")
-    await until(lambda: relay.calls, what="the relay call")
+    await wait_for(lambda: relay.calls, what="the relay call")
     tg.delete_message(GROUP, command["message_id"])
     sent = await tg.wait_for_sent(lambda m: m.kind == "photo")
     assert sent.reply_to_message_id == command["message_id"]
@@ -122,7 +123,7 @@ async def test_flood_on_send_photo_is_retried(
 ) -> None:
     tg.flood(method="sendPhoto", times=1, retry_after=1)
     tg.user_sends(text="/draw a cat", user_id=1)
-    await tg.wait_for_sent(lambda m: m.kind == "photo", timeout=5)
+    await tg.wait_for_sent(lambda m: m.kind == "photo", within=5)
     assert [c.status for c in tg.calls_of("sendPhoto")] == [429, 200]
 
 
@@ -149,7 +150,7 @@ async def test_an_image_over_the_photo_limit_goes_as_a_document(
 ) -> None:
     relay.script(Reply.ok(image_bytes=11 * 1024 * 1024))
     tg.user_sends(text="/draw a huge cat", user_id=1)
-    sent = await tg.wait_for_sent(lambda m: m.kind == "document", timeout=10)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "document", within=10)
     assert len(sent.files[0]) == 11 * 1024 * 1024
     assert sent.message["document"]["file_name"] == "drawbot-1-1.png"
     assert sent.buttons()[0]["callback_data"] == "g:again:1"
@@ -196,7 +197,7 @@ async def test_bad_key_tells_the_user_and_dms_the_admin_once(
     relay.script(Reply.openai_error(401), Reply.openai_error(401))
     tg.user_sends(text="/draw a cat", user_id=1)
     tg.user_sends(text="/draw a dog", user_id=2)
-    await tg.wait_until(
+    await wait_for(
         lambda: len([m for m in tg.sent if m.chat_id in (1, 2)]) == 2, what="two replies"
     )
     for chat in (1, 2):
@@ -259,7 +260,7 @@ async def test_ten_users_at_once_wait_about_one_draw_each(
     started = loop.time()
     for user in range(1, 11):
         tg.user_sends(text=f"/draw cat number {user}", user_id=user)
-    await tg.wait_until(lambda: len(photos(tg)) == 10, 9.0, "ten photos")
+    await wait_for(lambda: len(photos(tg)) == 10, 9.0, "ten photos")
     makespan = loop.time() - started
     print(f"\nconcurrency: 10 draws, relay latency 1.0 s, cap 5: makespan {makespan:.2f} s")
     assert makespan < 5.0
@@ -274,7 +275,7 @@ async def test_quota_race_six_concurrent_draws_of_one_user(
     relay.latency = 0.3
     for n in range(6):
         tg.user_sends(text=f"/draw cat {n}", user_id=1)
-    await tg.wait_until(lambda: len(tg.sent) == 6, 5.0, "six replies")
+    await wait_for(lambda: len(tg.sent) == 6, 5.0, "six replies")
     texts = [m.text for m in tg.sent if m.kind == "text"]
     assert len(photos(tg)) == 2
     assert texts == ["You have used all 2 images for today. Your quota resets at 00:00 (UTC)."] * 4

@@ -17,8 +17,9 @@ from bots.telegram import base_file_url, run, webhook_secret
 from bots.web import WebServer
 from core.config import SettingRejected, Settings
 from core.root import Core
-from tests.bots.conftest import TG_TOKEN, open_core, running, until
+from tests.bots.conftest import TG_TOKEN, open_core, running
 from tests.conftest import API_KEY, child_env
+from tests.fakes.base import wait_for
 from tests.fakes.relay import FakeRelay, Reply
 from tests.fakes.telegram import FakeTelegram
 
@@ -139,7 +140,8 @@ async def test_in_a_forum_topic_the_topic_start_is_not_a_reply(
 ) -> None:
     """Telegram makes every topic message a reply to the topic's service message; `/ban`
     in a topic must not ban whoever opened the topic."""
-    chat = tg.add_chat(GROUP, "supergroup", title="Forum", is_forum=True)
+    chat = tg.add_chat(GROUP, "supergroup", title="Forum")
+    chat["is_forum"] = True
     topic_start = {
         "message_id": 77,
         "date": 0,
@@ -193,7 +195,7 @@ async def test_shutdown_with_a_draw_in_flight_still_answers(
     loop = asyncio.get_running_loop()
     async with running(tg_core, tg):
         tg.user_sends(text="/draw a slow cat", user_id=1)
-        await until(lambda: relay.calls, what="the relay call")
+        await wait_for(lambda: relay.calls, what="the relay call")
         # What `python -m bots` does on SIGTERM: close the service, then stop the adapters.
         assert await tg_core.service.close(grace=0.1) == 1
         stopping = loop.time()
@@ -323,9 +325,9 @@ async def test_no_secret_in_the_logs_of_a_running_bot(
         relay.script(Reply.ok(), Reply.openai_error(401))
         tg.flood(method="sendPhoto", times=1, retry_after=1)
         tg.user_sends(text="/draw a cat", user_id=1)
-        await tg.wait_for_sent(lambda m: m.kind == "photo", timeout=20)
+        await tg.wait_for_sent(lambda m: m.kind == "photo", within=20)
         tg.user_sends(text="/draw a dog", user_id=1)
-        await tg.wait_for_sent(lambda m: m.kind == "text", timeout=10)
+        await tg.wait_for_sent(lambda m: m.kind == "text", within=10)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from aiohttp import web
 from multidict import CIMultiDict
 
+from .base import FakeServer, notify
 from .png import make_png
 
 REQ_KEY = "high_aes_general_v21_L"
@@ -312,7 +313,7 @@ def _request_id() -> str:
     return time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(9).upper()
 
 
-class FakeRelay:
+class FakeRelay(FakeServer):
     """In-process aiohttp server imitating the YunApi relay for Jimeng 2.1.
 
     api_key: expected ``Authorization: Bearer <api_key>``.
@@ -327,23 +328,20 @@ class FakeRelay:
         path: str = "/volcv",
         latency: float = 0.0,
         images_per_call: int = 1,
-        host: str = "127.0.0.1",
     ) -> None:
+        super().__init__()
         self.api_key = api_key
         self.path = "/" + path.strip("/")
         self.latency = latency
         self.images_per_call = images_per_call
-        self.host = host
         self.default: Reply = Reply.ok()
         self.calls: list[Call] = []
         self.in_flight = 0
         self.max_concurrency_seen = 0
         self.image_fetches = 0
-        self.base_url = ""
         self._queue: deque[Reply] = deque()
         self._images: dict[str, _Image] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------ public helpers
 
@@ -363,33 +361,14 @@ class FakeRelay:
 
     # ------------------------------------------------------------ lifecycle
 
-    async def start(self) -> None:
-        """Start serving on a random free port of ``host``."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post(self.path, self._handle_api)
         app.router.add_get("/images/{name}", self._handle_image)
-        self._runner = web.AppRunner(
-            app, handler_cancellation=True, shutdown_timeout=0.1, access_log=None
-        )
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, 0).start()
-        port = self._runner.addresses[0][1]
-        self.base_url = f"http://{self.host}:{port}"
 
-    async def stop(self) -> None:
-        """Cancel in-flight handlers (hangs, slow images) and stop the server."""
+    async def closing(self) -> None:
+        """Cancel in-flight handlers (hangs, slow images)."""
         for task in list(self._tasks):
             task.cancel()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeRelay:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # ------------------------------------------------------------ API handler
 
@@ -406,6 +385,7 @@ class FakeRelay:
         self.calls.append(call)
         self.in_flight += 1
         self.max_concurrency_seen = max(self.max_concurrency_seen, self.in_flight)
+        notify()
         try:
             response = await self._answer(request, call)
             call.status = None if call.reply and call.reply.kind == "drop" else response.status
