@@ -8,10 +8,10 @@ from datetime import datetime
 
 from core import messages
 from core.answer import resize_choice
-from core.images import remove_files
+from core.kept import load_images, remove_files
 from core.records import Generation
 from core.request import Place, Requester, Working
-from core.service import Delivered, DrawService, Outcome, Refused, load_images
+from core.service import Delivered, DrawService, Outcome, Refused
 from core.store import Store
 
 
@@ -105,6 +105,7 @@ class Account:
         anyone: bool = False,
         lang: str | None = None,
         working: Working | None = None,
+        address: str | None = None,
     ) -> Outcome:
         """Draw a generation again: same seed by default, a new one, the other shape (`turn`,
         see resize_choice) or another size on request. With `anyone`, another user's
@@ -142,6 +143,7 @@ class Account:
             parent_id=generation.id,
             lang=lang,
             working=working,
+            address=address,
         )
 
     async def original(
@@ -160,7 +162,7 @@ class Account:
             generation.user_key == requester.key
             or (place is not None and generation.chat_key == place.key)
         )
-        if generation is None or not visible or generation.status != "succeeded":
+        if generation is None or not visible or not generation.has_image:
             return Refused("not_found", messages.text("not_found", lang, id=generation_id))
         images = await asyncio.to_thread(load_images, generation)
         if not images:

@@ -15,7 +15,10 @@ from core.account import Account
 from core.admin import ADMIN_COMMANDS, Admin, split_args
 from core.answer import Action, Answer, Pictures, Receipt, Say, parse_button, result_buttons
 from core.command import UsageError, parse_draw, split_command
+from core.images import Image
 from core.numbers import read_int
+from core.records import Generation
+from core.recovery import Courier, Recovery
 from core.request import Request
 from core.service import Delivered, DrawService, Outcome
 from core.store import Store
@@ -44,6 +47,7 @@ class Front:
         self.account = account
         self.admin = admin
         self.store = service.store
+        self.recovery = Recovery(service, self.pictures)
 
     async def handle(self, request: Request) -> Answer:
         """The answer to one event; None when there is nothing to say (not for us, or
@@ -69,11 +73,27 @@ class Front:
         return await route(self, asked, args)
 
     async def delivered(self, receipt: Receipt) -> None:
-        """An adapter posted a generation: remember the platform's file references."""
-        if receipt.file_refs:
-            await self.store.run(
-                Store.add_file_refs, receipt.generation_id, receipt.platform, receipt.file_refs
-            )
+        """An adapter posted a generation: it is delivered (and charged), with the platform's
+        file references. A write that must wait goes on in the background."""
+        await self.service.ledger.write_or_later(
+            Store.settle_delivered, receipt.generation_id, receipt.platform, receipt.file_refs
+        )
+
+    async def undelivered(self, pictures: Pictures) -> Say:
+        """The platform refused the pictures: the draw is refunded (its files stay for
+        /original) and this is the sentence to say instead."""
+        await self.service.ledger.write_or_later(
+            Store.settle_failure, pictures.generation.id, kind="send_failed", status="failed"
+        )
+        return Say(pictures.send_failed)
+
+    async def attach(self, platform: str, courier: Courier) -> int:
+        """An adapter is up and can post to addresses: finish what gone processes left on its
+        platform (now, and at every sweep until `detach`); how many draws it settled now."""
+        return await self.recovery.attach(platform, courier)
+
+    def detach(self, platform: str) -> None:
+        self.recovery.detach(platform)
 
     # -- what the result of a draw looks like ---------------------------------------------
 
@@ -81,10 +101,13 @@ class Front:
         """A draw's outcome as an answer: its pictures with buttons, or its sentence."""
         if not isinstance(outcome, Delivered):
             return None if outcome.silent else Say(outcome.text)
-        generation = outcome.generation
         if original:
-            return Pictures(generation, outcome.images, lang, original=True)
-        return Pictures(generation, outcome.images, lang, result_buttons(generation, lang))
+            return Pictures(outcome.generation, outcome.images, lang, original=True)
+        return self.pictures(outcome.generation, outcome.images, lang)
+
+    @staticmethod
+    def pictures(generation: Generation, images: list[Image], lang: str) -> Pictures:
+        return Pictures(generation, images, lang, result_buttons(generation, lang))
 
     # -- buttons --------------------------------------------------------------------------
 
@@ -110,6 +133,7 @@ class Front:
             anyone=True,
             lang=asked.lang,
             working=request.working,
+            address=request.address,
         )
         return self.answer(outcome, asked.lang)
 
@@ -137,6 +161,7 @@ async def draw(front: Front, asked: Asked, args: str) -> Answer:
         source_key=request.source_key,
         lang=asked.lang,
         working=request.working,
+        address=request.address,
     )
     return front.answer(outcome, asked.lang)
 
@@ -162,6 +187,7 @@ async def redo(front: Front, asked: Asked, args: str) -> Answer:
         source_key=request.source_key,
         lang=asked.lang,
         working=request.working,
+        address=request.address,
     )
     return front.answer(outcome, asked.lang)
 

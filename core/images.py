@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
-import os
 import struct
 from dataclasses import dataclass
 
@@ -122,13 +120,3 @@ async def _download(client: httpx.AsyncClient, url: str, max_bytes: int) -> Imag
                 raise ImageError(f"the image is larger than {max_bytes} bytes")
             chunks.append(chunk)
     return sniff(b"".join(chunks))
-
-
-def remove_files(paths: list[str]) -> int:
-    """Delete kept image files, skipping those already gone; how many were deleted."""
-    removed = 0
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(path)
-            removed += 1
-    return removed

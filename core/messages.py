@@ -180,10 +180,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Something went wrong while drawing. Please try again; no quota was used.",
         "zh": "画图时出错了,请重试,本次不扣额度。",
     },
+    "refund_delayed": {
+        "en": "Your drawing failed. It will not count against your quota, but the bot cannot "
+        "record that right now, so /quota may count it for a few minutes.",
+        "zh": "这次画图失败了,不会计入额度;但暂时无法记录,/quota 可能在几分钟内仍显示已用。",
+    },
     "send_failed": {
-        "en": "Picture #{id} was drawn but could not be sent here. It is kept: "
-        "/original {id} sends it again, free.",
-        "zh": "作品 #{id} 已生成但发送失败,图片已保存:发送 /original {id} 可免费重新获取。",
+        "en": "Picture #{id} was drawn but could not be sent here, so it did not count. "
+        "It is kept: /original {id} sends it again, free.",
+        "zh": "作品 #{id} 已生成但发送失败,不计入额度。"
+        "图片已保存:发送 /original {id} 可免费重新获取。",
     },
     "too_large": {
         "en": "Image {n} ({size:.1f} MB) is over the {limit:.0f} MB upload limit here "
@@ -233,9 +239,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "/original <编号> 免费重新发送原图;/redo <编号> 用相同种子重画;"
         "只发 /redo 重画最近一张。",
     },
-    "status_succeeded": {"en": "done", "zh": "完成"},
+    "status_reserved": {"en": "waiting", "zh": "排队中"},
+    "status_generating": {"en": "drawing", "zh": "生成中"},
+    "status_generated": {"en": "sending", "zh": "发送中"},
+    "status_delivered": {"en": "done", "zh": "完成"},
     "status_failed": {"en": "failed", "zh": "失败"},
-    "status_pending": {"en": "drawing", "zh": "生成中"},
     "status_interrupted": {"en": "interrupted", "zh": "中断"},
     "not_found": {
         "en": "Drawing #{id} was not found (or is not yours).",

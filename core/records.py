@@ -7,10 +7,32 @@ are the only places that know which columns hold it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
+from enum import StrEnum
 from typing import Any
 
 from core.params import DrawParams, Watermark, WatermarkChoice
+
+
+class Status(StrEnum):
+    """A draw's phase. The first four hold quota; failed and interrupted were refunded."""
+
+    RESERVED = "reserved"  # quota held, waiting for a relay slot
+    GENERATING = "generating"  # the relay is drawing
+    GENERATED = "generated"  # the images are stored; not yet delivered
+    DELIVERED = "delivered"  # the platform has them (its references are recorded)
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # by a restart or a crash
+
+
+DRAWING = (Status.RESERVED, Status.GENERATING)  # what the per-user in-flight limit counts
+IN_FLIGHT = (*DRAWING, Status.GENERATED)  # not settled yet
+COUNTED = (*IN_FLIGHT, Status.DELIVERED)  # holds quota
+
+
+def sql_in(statuses: tuple[Status, ...]) -> str:
+    """`('reserved', 'generating', …)` for SQL; the values are our own constants."""
+    return "(" + ", ".join(f"'{status}'" for status in statuses) + ")"
 
 
 @dataclass(frozen=True)
@@ -36,6 +58,8 @@ class NewGeneration:
     watermark: Watermark
     source_key: str | None = None
     parent_id: int | None = None
+    address: str | None = None  # where the platform can reach the asker later (opaque)
+    owner: str | None = None  # the process drawing it
 
 
 # The columns of generations that hold a DrawParams, one per field, named alike.
@@ -48,6 +72,14 @@ def params_columns(params: DrawParams, watermark: Watermark) -> dict[str, Any]:
     values |= {"expand": int(params.expand), "super_res": int(params.super_res)}
     values["watermark"] = json.dumps(asdict(watermark), ensure_ascii=False)
     return values
+
+
+def recorded_params(params: DrawParams, watermark: Watermark) -> DrawParams:
+    """The params as their row will give them back: with the watermark as resolved."""
+    choice = WatermarkChoice(
+        watermark.enabled, watermark.text, watermark.position, watermark.opacity
+    )
+    return replace(params, watermark=choice)
 
 
 def params_of_row(row: dict[str, Any]) -> DrawParams:
@@ -89,6 +121,12 @@ class Generation:
     file_refs: dict[str, list[str]]
     parent_id: int | None
     source_key: str | None
+    address: str | None = None
+    owner: str | None = None
+
+    @property
+    def has_image(self) -> bool:
+        return self.status in (Status.GENERATED, Status.DELIVERED) or bool(self.image_paths)
 
     def relay_url(self, index: int) -> str | None:
         """The relay's own link to image `index` (it expires after about a day)."""
@@ -116,6 +154,8 @@ class Generation:
             file_refs=json.loads(row["file_refs"] or "{}"),
             parent_id=row["parent_id"],
             source_key=row["source_key"],
+            address=row.get("address"),
+            owner=row.get("owner"),
         )
 
 

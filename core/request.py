@@ -61,6 +61,9 @@ class Request:
     chat_admin: ChatAdminCheck | None = None
     admin_prefix: str = "/"  # how admin commands are written here ("/admin " on Discord)
     working: Working | None = None
+    # Where the platform can post to the asker later without this event (after a restart):
+    # opaque to core, written by the adapter, read back by its courier.
+    address: str | None = None
 
     async def is_chat_admin(self) -> bool:
         """Whether the asker administers this group (asked of the platform, once needed)."""

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import sqlite3
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from core.account import Account
 from core.admin import Admin
 from core.config import SettingRejected, Settings
 from core.front import Front
-from core.images import remove_files
+from core.kept import remove_files
 from core.relay import RelayClient
 from core.service import QUEUE_DEADLINE, DrawService
 from core.store import Store, StoreThread
@@ -37,17 +38,17 @@ class Core:
     @classmethod
     @contextlib.asynccontextmanager
     async def open(cls, settings: Settings, platforms: Iterable[str]) -> AsyncIterator[Core]:
-        """Open the store (settling draws a crash left pending) and the relay client."""
+        """Open the store, register this process (its heartbeat is what tells other processes
+        it is alive) and open the relay client. Draws that gone processes left are settled
+        once an adapter attaches to the front (Front.attach)."""
         names = list(platforms)
+        owner = uuid.uuid4().hex[:16]
         try:
             store = StoreThread(settings.database_path)
+            await store.run(Store.register_process, owner, names, time.time())
         except (OSError, sqlite3.Error) as error:
             reason = f"({settings.database_path}) cannot be used: {error}"
             raise SettingRejected("DATABASE_PATH", reason) from None
-        stale = stale_before(settings, time.time())
-        settled = await store.run(Store.recover, names, stale)
-        if settled:
-            log.warning("settled %d draws left pending by an earlier run (refunded)", settled)
         relay = RelayClient(
             settings.yunapi_base_url,
             settings.yunapi_api_key.reveal(),
@@ -56,19 +57,34 @@ class Core:
             max_image_bytes=settings.max_image_bytes,
             proxy=settings.https_proxy,
         )
-        service = DrawService(settings, store, relay)
+        service = DrawService(settings, store, relay, owner)
         account, admin = Account(service), Admin(service)
         front = Front(service, account, admin)
         core = cls(settings, store, relay, service, account, admin, front)
         housekeeping = asyncio.create_task(core._housekeeping())
+        heartbeat = asyncio.create_task(front.recovery.run())
         try:
             yield core
         finally:
             housekeeping.cancel()
+            heartbeat.cancel()
             await service.close()
-            await store.run(Store.recover, names, stale)
+            await core._stop(owner)
             await relay.aclose()
             store.close()
+
+    async def _stop(self, owner: str) -> None:
+        """Finish this process's records: background writes get a few seconds, draws of ours
+        with no image yet are refunded, and the process is marked stopped, so the next one
+        delivers at once any picture of ours that was drawn but not yet sent."""
+        if left := await self.service.ledger.flush(within=5.0):
+            log.error("%d records could not be written before exit", left)
+        try:
+            if settled := await self.store.run(Store.settle_owned, owner):
+                log.warning("%d draws were interrupted and refunded", settled)
+            await self.store.run(Store.stop_process, owner, time.time())
+        except sqlite3.Error:
+            log.exception("could not record this process's exit")
 
     async def database_answers(self) -> bool:
         """For health checks: whether a trivial read of the database succeeds."""
@@ -89,7 +105,7 @@ class Core:
         pending long past every deadline (its record failed to settle); (prompts, files)."""
         now = time.time() if now is None else now
         stale = stale_before(self.settings, now)
-        if settled := await self.store.run(Store.recover, [], stale):
+        if settled := await self.store.run(Store.settle_stale, stale):
             log.warning("settled %d draws left pending past every deadline (refunded)", settled)
         prompts = files = 0
         if days := self.settings.prompt_retention_days:

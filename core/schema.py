@@ -91,3 +91,29 @@ def m001_initial(sqlite: Database) -> None:
     sqlite.table("generations").create_index(["status", "platform"])
     sqlite.table("generations").create_index(["created_at"])
     sqlite.table("notices").create({"key": str, "sent_at": float}, pk="key")
+
+
+@migrations()
+def m002_phases_and_owners(sqlite: Database) -> None:
+    """Each draw records its phase and the process that owns it; processes beat a heartbeat.
+
+    Statuses become phases: pending -> generating, succeeded -> delivered."""
+    sqlite.table("processes").create(
+        {
+            "id": str,
+            "pid": int,
+            "host": str,
+            "platforms": str,
+            "started_at": float,
+            "heartbeat_at": float,
+            "stopped_at": float,
+        },
+        pk="id",
+    )
+    generations = sqlite.table("generations")
+    generations.add_column("owner", str)
+    generations.add_column("address", str)
+    generations.add_column("delivered_at", float)
+    sqlite.execute("UPDATE generations SET status = 'generating' WHERE status = 'pending'")
+    sqlite.execute("UPDATE generations SET status = 'delivered' WHERE status = 'succeeded'")
+    generations.create_index(["owner", "status"])

@@ -11,15 +11,26 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from core import messages
 from core.config import Settings
-from core.images import Image, ImageError, sniff
+from core.images import Image
+from core.kept import load_images, save_images
+from core.ledger import Ledger
 from core.params import SEED_MAX, DrawParams, Watermark
-from core.records import AlreadyHandled, Denied, Generation, Limits, NewGeneration, Reserved
-from core.relay import RelayBusy, RelayClient, RelayError
+from core.records import (
+    DRAWING,
+    AlreadyHandled,
+    Denied,
+    Generation,
+    Limits,
+    NewGeneration,
+    Reserved,
+    Status,
+    recorded_params,
+)
+from core.relay import RelayBusy, RelayClient, RelayError, RelayResult
 from core.request import Place, Requester, Working
 from core.store import Store, StoreThread
 
@@ -56,9 +67,13 @@ Outcome = Delivered | Refused
 class DrawService:
     """Draws for every adapter, sharing one store, one relay client and one concurrency cap."""
 
-    def __init__(self, settings: Settings, store: StoreThread, relay: RelayClient) -> None:
+    def __init__(
+        self, settings: Settings, store: StoreThread, relay: RelayClient, owner: str = "local"
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.owner = owner  # this process, in the processes table
+        self.ledger = Ledger(store)
         self.relay = relay
         self._cap = asyncio.Semaphore(settings.max_concurrent_draws)
         self.queue_seconds = max(30.0, QUEUE_DEADLINE - settings.relay_timeout)
@@ -103,6 +118,7 @@ class DrawService:
         parent_id: int | None = None,
         lang: str | None = None,
         working: Working | None = None,
+        address: str | None = None,
     ) -> Outcome:
         """Draw `params` for `requester` in `place`; every path ends in Delivered or Refused.
         `working` is shown from the reservation until the images are in."""
@@ -113,7 +129,7 @@ class DrawService:
         if locked and not params.watermark.is_default:
             return Refused("watermark_locked", messages.text("watermark_locked", lang))
         task = asyncio.create_task(
-            self._draw(requester, place, params, source_key, parent_id, lang, working)
+            self._draw(requester, place, params, source_key, parent_id, lang, working, address)
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -128,15 +144,16 @@ class DrawService:
         parent_id: int | None,
         lang: str,
         working: Working | None,
+        address: str | None,
     ) -> Outcome:
         draw_id = uuid.uuid4().hex[:8]
         if params.seed is None:
             params = params.with_seed(random.randint(0, SEED_MAX))
         reserving = asyncio.ensure_future(
-            self.store.run(self._reserve, requester, place, params, source_key, parent_id)
+            self.store.run(self._reserve, requester, place, params, source_key, parent_id, address)
         )
         try:
-            reservation, watermark = await asyncio.shield(reserving)
+            reservation, new = await asyncio.shield(reserving)
         except asyncio.CancelledError:
             # Interrupted by shutdown while reserving: release the reservation it may hold.
             reservation, _ = await reserving
@@ -161,53 +178,74 @@ class DrawService:
         showing = working(messages.text("drawing", lang, size=params.size)) if working else None
         try:
             async with showing or contextlib.nullcontext(), self._slot():
-                result = await self.relay.generate(params.to_payload(watermark))
-            paths = await asyncio.to_thread(self._save_images, generation_id, result.images)
-        except RelayError as error:
-            await self._settle_failure(generation_id, error.kind, error, draw_id)
-            if error.kind in ("bad_key", "no_balance"):
-                await self._alert(error.kind)
-            return Refused(error.kind, messages.text(error.kind, lang), generation_id=generation_id)
-        except asyncio.CancelledError:
-            await asyncio.shield(self._settle_failure(generation_id, "interrupted", None, draw_id))
-            return Refused(
-                "interrupted", messages.text("interrupted", lang), generation_id=generation_id
-            )
-        except Exception as error:
-            log.exception("draw %s failed unexpectedly", draw_id)
-            await self._settle_failure(generation_id, "error", error, draw_id)
-            return Refused("error", messages.text("error", lang), generation_id=generation_id)
-        urls = result.image_urls if len(result.image_urls) == len(result.images) else []
-        meta = [
-            {"width": i.width, "height": i.height, "bytes": len(i.data), "mime": i.mime}
-            | ({"url": urls[n]} if urls else {})
-            for n, i in enumerate(result.images)
-        ]
-        settling = asyncio.ensure_future(
-            self.store.run(
-                Store.settle_success,
-                generation_id,
-                images=meta,
-                paths=paths,
-                request_id=result.request_id,
-                relay_seconds=result.seconds,
-                attempts=result.attempts,
-                rephrased=result.rephrased,
-            )
-        )
-        try:
-            generation = await asyncio.shield(settling)
-        except asyncio.CancelledError:
-            generation = await settling  # the image exists: finish recording and deliver it
-        assert generation is not None
+                await self.ledger.write_or_later(Store.start_generating, generation_id)
+                result = await self.relay.generate(params.to_payload(new.watermark))
+        except (RelayError, asyncio.CancelledError, Exception) as error:
+            return await self._failed(generation_id, error, lang, draw_id)
+        generation = await self._record_images(generation_id, new, result)
         log.info(
-            "draw %s succeeded generation=%d relay_request_id=%s relay=%.2fs",
+            "draw %s generated generation=%d relay_request_id=%s relay=%.2fs",
             draw_id,
             generation_id,
             result.request_id,
             result.seconds,
         )
         return Delivered(generation, result.images)
+
+    async def _failed(
+        self, generation_id: int, error: BaseException, lang: str, draw_id: str
+    ) -> Refused:
+        """Refund a draw that produced nothing, and say why (only what is true: while the
+        refund cannot be recorded, the user is not told that no quota was used)."""
+        if isinstance(error, RelayError):
+            kind = error.kind
+        elif isinstance(error, asyncio.CancelledError):
+            kind, error = "interrupted", error
+        else:
+            log.error("draw %s failed unexpectedly", draw_id, exc_info=error)
+            kind = "error"
+        settling = asyncio.ensure_future(self._settle_failure(generation_id, kind, error, draw_id))
+        try:
+            recorded = await asyncio.shield(settling)
+        except asyncio.CancelledError:
+            recorded = await settling
+        if kind in ("bad_key", "no_balance"):
+            await self._alert(kind)
+        text = messages.text(kind if recorded else "refund_delayed", lang)
+        return Refused(kind, text, generation_id=generation_id)
+
+    async def _record_images(
+        self, generation_id: int, new: NewGeneration, result: RelayResult
+    ) -> Generation:
+        """Keep the files and record the images; when the record cannot be written yet, the
+        images are delivered all the same and the write goes on in the background."""
+        folder = self.settings.image_dir / datetime.now(self.settings.zone).strftime("%Y-%m")
+        paths = await asyncio.to_thread(save_images, folder, generation_id, result.images)
+        urls = result.image_urls if len(result.image_urls) == len(result.images) else []
+        meta = [
+            {"width": i.width, "height": i.height, "bytes": len(i.data), "mime": i.mime}
+            | ({"url": urls[n]} if urls else {})
+            for n, i in enumerate(result.images)
+        ]
+        values: dict[str, Any] = {
+            "images": meta,
+            "paths": paths,
+            "request_id": result.request_id,
+            "relay_seconds": result.seconds,
+            "attempts": result.attempts,
+            "rephrased": result.rephrased,
+        }
+        writing = asyncio.ensure_future(
+            self.ledger.write_or_later(Store.settle_generated, generation_id, **values)
+        )
+        try:
+            generation = await asyncio.shield(writing)
+        except asyncio.CancelledError:
+            generation = await writing  # the images exist: finish recording and deliver them
+        if generation is not None:
+            return generation
+        log.warning("generation %d: delivered before its record could be written", generation_id)
+        return unrecorded(generation_id, new, paths, meta, result)
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -232,7 +270,8 @@ class DrawService:
         params: DrawParams,
         source_key: str | None,
         parent_id: int | None,
-    ) -> tuple[Reserved | AlreadyHandled | Denied, Watermark]:
+        address: str | None,
+    ) -> tuple[Reserved | AlreadyHandled | Denied, NewGeneration]:
         """On the store thread: record who and where, resolve the watermark, reserve quota."""
         with store.sqlite.atomic():
             store.touch_user(requester.key, requester.name, requester.language_code)
@@ -249,8 +288,10 @@ class DrawService:
             watermark=watermark,
             source_key=source_key,
             parent_id=parent_id,
+            address=address,
+            owner=self.owner,
         )
-        return store.reserve(new, limits), watermark
+        return store.reserve(new, limits), new
 
     def chat_watermark(self, store: Store, chat_key: str) -> Watermark:
         """The deployment's watermark with the chat's own default applied."""
@@ -262,19 +303,10 @@ class DrawService:
             base = replace(base, text=chat["watermark_text"])
         return base
 
-    def _save_images(self, generation_id: int, images: list[Image]) -> list[str]:
-        folder = self.settings.image_dir / datetime.now(self.settings.zone).strftime("%Y-%m")
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for index, image in enumerate(images):
-            path = folder / f"{generation_id}-{index}.{image.extension}"
-            path.write_bytes(image.data)
-            paths.append(str(path))
-        return paths
-
     async def _settle_failure(
         self, generation_id: int, kind: str, error: BaseException | None, draw_id: str
-    ) -> None:
+    ) -> bool:
+        """Refund: failed (or interrupted). False when the record must wait (disk trouble)."""
         code = getattr(error, "code", None)
         request_id = getattr(error, "request_id", None)
         status = "interrupted" if kind == "interrupted" else "failed"
@@ -286,7 +318,7 @@ class DrawService:
             kind,
             request_id,
         )
-        await self.store.run(
+        settled = await self.ledger.write_or_later(
             Store.settle_failure,
             generation_id,
             kind=kind,
@@ -295,14 +327,15 @@ class DrawService:
             request_id=request_id,
             status=status,
         )
+        return settled is not None
 
     async def _repeat(self, generation: Generation, lang: str) -> Outcome:
         """A message seen before: send its images again, or say how it ended. Never charges."""
-        if generation.status == "pending":
+        if generation.status in DRAWING:
             return Refused(
                 "duplicate", messages.text("duplicate", lang, id=generation.id), silent=True
             )
-        if generation.status == "succeeded":
+        if generation.status in (Status.GENERATED, Status.DELIVERED):
             images = await asyncio.to_thread(load_images, generation)
             if images:
                 return Delivered(generation, images, repeat=True)
@@ -352,12 +385,33 @@ class DrawService:
         return 0
 
 
-def load_images(generation: Generation) -> list[Image]:
-    """The stored files of a generation, skipping any that are gone."""
-    images = []
-    for path in generation.image_paths:
-        try:
-            images.append(sniff(Path(path).read_bytes()))
-        except (OSError, ImageError):
-            continue
-    return images
+def unrecorded(
+    generation_id: int,
+    new: NewGeneration,
+    paths: list[str],
+    meta: list[dict[str, Any]],
+    result: RelayResult,
+) -> Generation:
+    """The generation as it will be recorded, for delivering before the record is written."""
+    now = time.time()
+    return Generation(
+        id=generation_id,
+        user_key=new.user_key,
+        chat_key=new.chat_key,
+        platform=new.platform,
+        day=new.day,
+        status=Status.GENERATED,
+        params=recorded_params(new.params, new.watermark),
+        created_at=now,
+        finished_at=now,
+        error_kind=None,
+        relay_request_id=result.request_id,
+        relay_seconds=result.seconds,
+        image_paths=paths,
+        image_meta=meta,
+        file_refs={},
+        parent_id=new.parent_id,
+        source_key=new.source_key,
+        address=new.address,
+        owner=new.owner,
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +22,9 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlite_utils import Database
 
 from core.records import (
+    COUNTED,
+    DRAWING,
+    IN_FLIGHT,
     PARAM_COLUMNS,
     AlreadyHandled,
     Denied,
@@ -29,34 +34,37 @@ from core.records import (
     Reserved,
     Usage,
     params_columns,
+    sql_in,
 )
 from core.schema import migrations
 from core.upkeep import Upkeep
 
-COUNTED = ("pending", "succeeded")
-
+WRITE_WAIT_MS = 1000
+_COUNTED = sql_in(COUNTED)
+_IN_FLIGHT = sql_in(IN_FLIGHT)
+_DRAWING = sql_in(DRAWING)
 
 _RESERVE = f"""
 INSERT INTO generations (source_key, user_key, chat_key, platform, day, status, images,
-    {", ".join(PARAM_COLUMNS)}, parent_id, created_at)
-SELECT :source_key, :user_key, :chat_key, :platform, :day, 'pending', 1,
-    {", ".join(":" + name for name in PARAM_COLUMNS)}, :parent_id, :now
+    {", ".join(PARAM_COLUMNS)}, parent_id, address, owner, created_at)
+SELECT :source_key, :user_key, :chat_key, :platform, :day, 'reserved', 1,
+    {", ".join(":" + name for name in PARAM_COLUMNS)}, :parent_id, :address, :owner, :now
 WHERE NOT EXISTS (SELECT 1 FROM users WHERE key = :user_key AND banned = 1)
   AND COALESCE((SELECT enabled FROM chats WHERE key = :chat_key), 1) = 1
   AND (:user_limit = 0 OR (
         SELECT COALESCE(SUM(images), 0) FROM generations
-        WHERE user_key = :user_key AND day = :day AND status IN ('pending', 'succeeded')
+        WHERE user_key = :user_key AND day = :day AND status IN {_COUNTED}
       ) < :user_limit)
   AND (:chat_limit = 0 OR (
         SELECT COALESCE(SUM(images), 0) FROM generations
-        WHERE chat_key = :chat_key AND day = :day AND status IN ('pending', 'succeeded')
+        WHERE chat_key = :chat_key AND day = :day AND status IN {_COUNTED}
       ) < :chat_limit)
   AND (:in_flight = 0 OR (
-        SELECT COUNT(*) FROM generations WHERE user_key = :user_key AND status = 'pending'
+        SELECT COUNT(*) FROM generations WHERE user_key = :user_key AND status IN {_DRAWING}
       ) < :in_flight)
   AND (:cooldown = 0 OR NOT EXISTS (
         SELECT 1 FROM generations WHERE user_key = :user_key
-        AND status IN ('pending', 'succeeded') AND created_at > :now - :cooldown
+        AND status IN {_COUNTED} AND created_at > :now - :cooldown
       ))
 ON CONFLICT (source_key) DO NOTHING
 RETURNING id
@@ -70,8 +78,10 @@ def _tighter(limit: int, override: int | None) -> int:
     return override if limit == 0 else min(limit, override)
 
 
-_USED = """SELECT COALESCE(SUM(images), 0) FROM generations
-WHERE {column} = ? AND day = ? AND status IN ('pending', 'succeeded')"""
+_USED = (
+    "SELECT COALESCE(SUM(images), 0) FROM generations WHERE {column} = ? AND day = ? "
+    f"AND status IN {_COUNTED}"
+)
 
 
 class Store(Upkeep):
@@ -83,12 +93,16 @@ class Store(Upkeep):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
         self.sqlite = Database(conn)
-        self.sqlite.execute("PRAGMA busy_timeout = 10000")
+        self.sqlite.execute("PRAGMA busy_timeout = 10000")  # start-up: wait for other processes
         if str(path) != ":memory:":
             self._retry_locked(self.sqlite.enable_wal)
         self.sqlite.execute("PRAGMA synchronous = NORMAL")
         self.sqlite.execute("PRAGMA foreign_keys = ON")
         self._migrate()
+        # From now on a write waits at most this long for another process's lock, so one
+        # stuck write never holds the store's thread (and every other draw) for long; the
+        # draw path retries it without blocking (core/service.py).
+        self.sqlite.execute(f"PRAGMA busy_timeout = {WRITE_WAIT_MS}")
 
     def _migrate(self) -> None:
         """Apply pending migrations under a write lock taken up front, so processes starting
@@ -152,6 +166,8 @@ class Store(Upkeep):
             "platform": new.platform,
             "day": new.day,
             "parent_id": new.parent_id,
+            "address": new.address,
+            "owner": new.owner,
             **params_columns(new.params, new.watermark),
             "now": now,
             "user_limit": limits.user_daily,
@@ -184,8 +200,8 @@ class Store(Upkeep):
         if limits.in_flight and usage.in_flight >= limits.in_flight:
             return Denied("in_flight", limits.in_flight, usage.in_flight)
         last = self.sqlite.execute(
-            "SELECT MAX(created_at) FROM generations WHERE user_key = ? AND status IN (?, ?)",
-            [new.user_key, *COUNTED],
+            f"SELECT MAX(created_at) FROM generations WHERE user_key = ? AND status IN {_COUNTED}",
+            [new.user_key],
         ).fetchone()[0]
         if limits.cooldown_seconds and last is not None:
             return Denied("cooldown", limits.cooldown_seconds, until=last + limits.cooldown_seconds)
@@ -195,14 +211,22 @@ class Store(Upkeep):
         used = self._scalar(_USED.format(column="user_key"), [user_key, day])
         chat_used = self._scalar(_USED.format(column="chat_key"), [chat_key, day])
         in_flight = self.sqlite.execute(
-            "SELECT COUNT(*) FROM generations WHERE user_key = ? AND status = 'pending'",
+            f"SELECT COUNT(*) FROM generations WHERE user_key = ? AND status IN {_DRAWING}",
             [user_key],
         ).fetchone()[0]
         return Usage(used, limits.user_daily, in_flight, chat_used, limits.chat_daily)
 
-    # -- settling ------------------------------------------------------------------------
+    # -- phases --------------------------------------------------------------------------
 
-    def settle_success(
+    def start_generating(self, generation_id: int) -> bool:
+        """reserved -> generating, as the relay call starts; False if it was settled meanwhile."""
+        cursor = self.sqlite.execute(
+            "UPDATE generations SET status = 'generating' WHERE id = ? AND status = 'reserved'",
+            [generation_id],
+        )
+        return cursor.rowcount == 1
+
+    def settle_generated(
         self,
         generation_id: int,
         *,
@@ -213,11 +237,11 @@ class Store(Upkeep):
         attempts: int,
         rephrased: str | None,
     ) -> Generation | None:
-        """Mark a pending draw succeeded and return its row."""
+        """The images exist (and are kept at `paths`): record them; the row stays charged."""
         self.sqlite.execute(
-            """UPDATE generations SET status = 'succeeded', images = ?, image_meta = ?,
+            f"""UPDATE generations SET status = 'generated', images = ?, image_meta = ?,
             image_paths = ?, relay_request_id = ?, relay_seconds = ?, attempts = ?, rephrased = ?,
-            finished_at = ? WHERE id = ? AND status = 'pending'""",
+            finished_at = ? WHERE id = ? AND status IN {_IN_FLIGHT}""",
             [
                 max(1, len(images)),
                 json.dumps(images),
@@ -232,6 +256,18 @@ class Store(Upkeep):
         )
         return self.get(generation_id)
 
+    def settle_delivered(self, generation_id: int, platform: str, refs: list[str]) -> bool:
+        """The platform has the images: generated -> delivered, with its file references."""
+        with self.sqlite.atomic():
+            if refs:
+                self.add_file_refs(generation_id, platform, refs)
+            cursor = self.sqlite.execute(
+                """UPDATE generations SET status = 'delivered', delivered_at = ?
+                WHERE id = ? AND status = 'generated'""",
+                [time.time(), generation_id],
+            )
+        return cursor.rowcount == 1
+
     def settle_failure(
         self,
         generation_id: int,
@@ -241,24 +277,88 @@ class Store(Upkeep):
         detail: str | None = None,
         request_id: str | None = None,
         status: str = "failed",
-    ) -> None:
-        """Mark a pending draw failed (or interrupted): it no longer counts against any limit."""
-        self.sqlite.execute(
-            """UPDATE generations SET status = ?, error_kind = ?, error_code = ?,
+    ) -> bool:
+        """A draw in flight failed (or was interrupted): it no longer counts against any limit.
+        False when it was settled already (a row is settled once)."""
+        cursor = self.sqlite.execute(
+            f"""UPDATE generations SET status = ?, error_kind = ?, error_code = ?,
             error_detail = ?, relay_request_id = COALESCE(?, relay_request_id), finished_at = ?
-            WHERE id = ? AND status = 'pending'""",
+            WHERE id = ? AND status IN {_IN_FLIGHT}""",
             [status, kind, code, (detail or "")[:500], request_id, time.time(), generation_id],
         )
+        return cursor.rowcount == 1
 
-    def recover(self, platforms: Iterable[str], older_than: float | None = None) -> int:
-        """Settle draws left pending by a crash: those of `platforms`, or older than a time."""
+    # -- processes and what they leave behind --------------------------------------------
+
+    def register_process(self, process_id: str, platforms: list[str], now: float) -> None:
+        self.sqlite.execute(
+            """INSERT INTO processes (id, pid, host, platforms, started_at, heartbeat_at)
+            VALUES (?, ?, ?, ?, ?, ?)""",
+            [process_id, os.getpid(), socket.gethostname(), ",".join(platforms), now, now],
+        )
+
+    def heartbeat(self, process_id: str, now: float) -> None:
+        self.sqlite.execute("UPDATE processes SET heartbeat_at = ? WHERE id = ?", [now, process_id])
+
+    def stop_process(self, process_id: str, now: float) -> None:
+        """A clean exit: its rows are settled; keep the row a day for the record."""
+        self.sqlite.execute(
+            "UPDATE processes SET stopped_at = ?, heartbeat_at = ? WHERE id = ?",
+            [now, now, process_id],
+        )
+        self.sqlite.execute(
+            "DELETE FROM processes WHERE stopped_at IS NOT NULL AND stopped_at < ?",
+            [now - 86400],
+        )
+
+    def adopt_orphans(
+        self, owner: str, platforms: Iterable[str], expired_before: float
+    ) -> list[Generation]:
+        """Take over the draws in flight of processes that are gone (stopped, or silent since
+        `expired_before`) on `platforms`. One statement: each row is adopted once."""
         names = list(platforms)
-        marks = ",".join("?" for _ in names) or "NULL"
+        if not names:
+            return []
+        marks = ",".join("?" for _ in names)
+        with self.sqlite.atomic():
+            rows = list(
+                self.sqlite.query(
+                    f"""UPDATE generations SET owner = ? WHERE status IN {_IN_FLIGHT}
+                    AND platform IN ({marks}) AND (owner IS NULL OR owner NOT IN (
+                        SELECT id FROM processes
+                        WHERE stopped_at IS NULL AND heartbeat_at >= ?))
+                    RETURNING id""",
+                    [owner, *names, expired_before],
+                )
+            )
+        return [g for row in rows if (g := self.get(row["id"])) is not None]
+
+    def in_flight_of(self, owner: str, before: float) -> list[Generation]:
+        """This process's own draws in flight that started before `before` (stuck)."""
+        rows = self.sqlite.query(
+            f"""SELECT * FROM generations WHERE owner = ? AND status IN {_IN_FLIGHT}
+            AND created_at < ?""",
+            [owner, before],
+        )
+        return [Generation.from_row(row) for row in rows]
+
+    def settle_owned(self, owner: str) -> int:
+        """At a clean exit: refund this process's draws that have no image yet."""
         cursor = self.sqlite.execute(
             f"""UPDATE generations SET status = 'interrupted', error_kind = 'interrupted',
-            finished_at = ? WHERE status = 'pending'
-            AND (platform IN ({marks}) OR created_at < ?)""",
-            [time.time(), *names, older_than if older_than is not None else -1],
+            finished_at = ? WHERE owner = ? AND status IN {_DRAWING}""",
+            [time.time(), owner],
+        )
+        return cursor.rowcount
+
+    def settle_stale(self, older_than: float) -> int:
+        """Refund draws with no image yet from before `older_than`: past every deadline,
+        their owner is gone or stuck (a last resort; adoption normally settles them first).
+        A drawn image is never refunded here: it may have reached the user."""
+        cursor = self.sqlite.execute(
+            f"""UPDATE generations SET status = 'interrupted', error_kind = 'interrupted',
+            finished_at = ? WHERE status IN {_DRAWING} AND created_at < ?""",
+            [time.time(), older_than],
         )
         return cursor.rowcount
 

@@ -128,7 +128,7 @@ class Upkeep:
         return {
             "today": one(
                 """SELECT COALESCE(SUM(images), 0) FROM generations
-                WHERE day = ? AND status = 'succeeded'""",
+                WHERE day = ? AND status IN ('generated', 'delivered')""",
                 [today],
             ),
             "today_failed": one(
@@ -137,7 +137,7 @@ class Upkeep:
             ),
             "week": one(
                 """SELECT COALESCE(SUM(images), 0) FROM generations
-                WHERE created_at >= ? AND status = 'succeeded'""",
+                WHERE created_at >= ? AND status IN ('generated', 'delivered')""",
                 [since],
             ),
             "week_failed": one(
@@ -157,14 +157,14 @@ class Upkeep:
                 for row in self.sqlite.query(
                     """SELECT g.user_key, u.name, SUM(g.images) AS n FROM generations g
                     LEFT JOIN users u ON u.key = g.user_key
-                    WHERE g.created_at >= ? AND g.status = 'succeeded'
+                    WHERE g.created_at >= ? AND g.status IN ('generated', 'delivered')
                     GROUP BY g.user_key ORDER BY n DESC LIMIT 5""",
                     [since],
                 )
             ],
             "mean_relay_seconds": one(
                 """SELECT AVG(relay_seconds) FROM generations
-                WHERE created_at >= ? AND status = 'succeeded'""",
+                WHERE created_at >= ? AND status IN ('generated', 'delivered')""",
                 [since],
             ),
             "users": one("SELECT COUNT(*) FROM users", []),

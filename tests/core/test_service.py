@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from core.answer import caption
+from core.answer import Answer, Pictures, Receipt, Say, caption
 from core.command import parse_draw
 from core.config import Settings
 from core.params import SEED_MAX, DrawParams
@@ -84,7 +85,7 @@ async def test_draw_delivers_and_records(core: Core, relay: FakeRelay, settings:
     assert generation.params.seed is not None and 0 <= generation.params.seed <= SEED_MAX
     assert call.body["seed"] == call.seed == generation.params.seed
     assert REQUEST_ID.match(generation.relay_request_id or "")
-    assert generation.status == "succeeded" and generation.params.prompt == "a red fox in the snow"
+    assert generation.status == "generated" and generation.params.prompt == "a red fox in the snow"
     assert (generation.params.width, generation.params.height) == (768, 512)
     assert generation.user_key == "telegram:1" and generation.chat_key == "telegram:1"
     assert generation.relay_seconds is not None and generation.finished_at is not None
@@ -269,14 +270,43 @@ async def test_close_lets_a_quick_draw_finish(core: Core, relay: FakeRelay) -> N
     assert await used(core) == 1
 
 
-async def test_open_settles_draws_left_pending(settings: Settings, relay: FakeRelay) -> None:
+async def test_attaching_settles_draws_left_by_a_gone_process(
+    settings: Settings, relay: FakeRelay
+) -> None:
+    """A draw without an image is refunded and its asker told; a drawn one is delivered."""
     store = Store(settings.database_path)
-    new = new_generation("telegram:1", "telegram:1", platform="test", day="2025-01-01")
-    left = store.reserve(new, Limits())
+    store.register_process("dead", ["test"], now=0.0)  # its heartbeat is long expired
+    asked = new_generation("telegram:1", "telegram:1", platform="test", day="2025-01-01")
+    left = store.reserve(replace(asked, owner="dead", address="chat-1"), Limits())
+    drawn = store.reserve(replace(asked, owner="dead", address="chat-2", source_key="s2"), Limits())
     store.close()
+    posted: list[tuple[str, Answer]] = []
+
+    async def courier(address: str, answer: Answer) -> Receipt | None:
+        posted.append((address, answer))
+        return Receipt(drawn.generation_id, "test", ["file-1"])
+
     async with Core.open(settings, ["test"]) as core:
+        outcome = delivered(await core.service.draw(BOB, DM, fox()))
+        await core.store.run(
+            Store.settle_generated,
+            drawn.generation_id,
+            images=[{}],
+            paths=outcome.generation.image_paths,
+            request_id=None,
+            relay_seconds=1.0,
+            attempts=1,
+            rephrased=None,
+        )
+        assert await core.front.attach("test", courier) == 2
         row = await core.store.run(Store.get, left.generation_id)
         assert row is not None and row.status == "interrupted"
+        row = await core.store.run(Store.get, drawn.generation_id)
+        assert row is not None and row.status == "delivered" and row.file_refs["test"]
+        assert await core.front.attach("test", courier) == 0  # settled once
+    [(first, told), (second, pictures)] = sorted(posted, key=lambda p: p[0])
+    assert first == "chat-1" and isinstance(told, Say) and "interrupted" in told.text
+    assert second == "chat-2" and isinstance(pictures, Pictures) and pictures.buttons
 
 
 # -- alerts -----------------------------------------------------------------------------
@@ -340,9 +370,9 @@ async def test_account_history(core: Core, relay: FakeRelay) -> None:
     relay.script(Reply.volc_error(50412))
     await core.service.draw(ALICE, DM, DrawParams(prompt="something refused"))
     text, rows = await core.account.history(ALICE)
-    assert [row.status for row in rows] == ["failed", "succeeded"]
+    assert [row.status for row in rows] == ["failed", "generated"]
     assert text.startswith("Your recent drawings:")
-    assert f"#{first.generation.id} " in text and "done" in text and "failed" in text
+    assert f"#{first.generation.id} " in text and "sending" in text and "failed" in text
     assert "seed 5" in text and "a red fox in the snow" in text and "something refused" in text
     other, _ = await core.account.history(BOB)
     assert "a red fox" not in other
@@ -486,8 +516,8 @@ async def test_group_admin_may_switch_their_chat_but_not_ban(core: Core) -> None
 async def test_in_flight_limit_per_user(core: Core, relay: FakeRelay) -> None:
     relay.latency = 0.3
     outcomes = await asyncio.gather(*(core.service.draw(ALICE, DM, fox()) for _ in range(3)))
-    reasons = sorted(o.reason if isinstance(o, Refused) else "delivered" for o in outcomes)
-    assert reasons == ["delivered", "delivered", "in_flight"]
+    reasons = sorted(o.reason if isinstance(o, Refused) else "generated" for o in outcomes)
+    assert reasons == ["generated", "generated", "in_flight"]
     assert len(relay.calls) == 2 and await used(core) == 2
 
 

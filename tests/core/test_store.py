@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ NOW = 1_740_787_200.0  # 2025-03-01 00:00 UTC
 
 
 def succeed(store: Store, generation_id: int, paths: list[str] | None = None) -> None:
-    store.settle_success(
+    """The draw's images are recorded and then delivered."""
+    store.settle_generated(
         generation_id,
         images=[{"width": 1536, "height": 1024}],
         paths=paths or [],
@@ -31,6 +33,7 @@ def succeed(store: Store, generation_id: int, paths: list[str] | None = None) ->
         attempts=1,
         rephrased="a red fox, detailed",
     )
+    assert store.settle_delivered(generation_id, "telegram", ["file-1"])
 
 
 def reserved_id(outcome: Any) -> int:
@@ -65,8 +68,9 @@ def test_migrations_apply_twice_idempotently(path: Path) -> None:
     second = Store(path)  # applies the migrations again
     migrations.apply(second.sqlite)  # and once more by hand
     applied = list(second.sqlite.query("SELECT name FROM _sqlite_migrations"))
-    assert [row["name"] for row in applied] == ["m001_initial"]
-    assert {"users", "chats", "generations", "notices"} <= set(second.sqlite.table_names())
+    assert [row["name"] for row in applied] == ["m001_initial", "m002_phases_and_owners"]
+    tables = {"users", "chats", "generations", "notices", "processes"}
+    assert tables <= set(second.sqlite.table_names())
     assert used(second) == 1
     second.close()
 
@@ -81,14 +85,14 @@ def test_wal_mode(store: Store) -> None:
 def test_reserve_then_settle_success(store: Store) -> None:
     generation_id = reserved_id(store.reserve(new(), Limits(user_daily=5), now=NOW))
     pending = store.get(generation_id)
-    assert pending is not None and pending.status == "pending"
+    assert pending is not None and pending.status == "reserved"
     assert (pending.params.width, pending.params.height, pending.params.seed) == (768, 512, 42)
     assert pending.params.watermark == WatermarkChoice(True, "drawbot", position=0, opacity=0.3)
     assert pending.created_at == NOW
     assert used(store) == 1  # a pending draw holds its quota
     succeed(store, generation_id, ["/tmp/x.png"])
     done = store.get(generation_id)
-    assert done is not None and done.status == "succeeded"
+    assert done is not None and done.status == "delivered"
     assert done.relay_request_id == "REQ1" and done.relay_seconds == 2.5
     assert done.image_paths == ["/tmp/x.png"] and done.finished_at is not None
     assert used(store) == 1
@@ -111,7 +115,7 @@ def test_settling_twice_changes_nothing(store: Store) -> None:
     succeed(store, generation_id)
     store.settle_failure(generation_id, kind="internal")
     again = store.get(generation_id)
-    assert again is not None and again.status == "succeeded" and again.error_kind is None
+    assert again is not None and again.status == "delivered" and again.error_kind is None
 
 
 def test_user_daily_limit(store: Store) -> None:
@@ -205,10 +209,10 @@ def test_source_key_is_handled_once(store: Store) -> None:
     generation_id = reserved_id(store.reserve(new(source_key="telegram:-100:55"), limits))
     again = store.reserve(new(source_key="telegram:-100:55"), limits)
     assert isinstance(again, AlreadyHandled)
-    assert again.generation.id == generation_id and again.generation.status == "pending"
+    assert again.generation.id == generation_id and again.generation.status == "reserved"
     succeed(store, generation_id)
     later = store.reserve(new(source_key="telegram:-100:55"), limits)
-    assert isinstance(later, AlreadyHandled) and later.generation.status == "succeeded"
+    assert isinstance(later, AlreadyHandled) and later.generation.status == "delivered"
     assert used(store) == 1
     assert store.sqlite.execute("SELECT COUNT(*) FROM generations").fetchone()[0] == 1
     assert isinstance(store.reserve(new(source_key="telegram:-100:56"), limits), Denied)
@@ -270,23 +274,55 @@ async def test_concurrent_reservations_through_one_runner(path: Path) -> None:
 # -- recovery and restart ---------------------------------------------------------------
 
 
-def test_recover_settles_pending_rows_of_platforms_and_old_ones(store: Store) -> None:
-    telegram = reserved_id(store.reserve(new(user="telegram:1"), Limits(), now=NOW))
-    discord_new = reserved_id(store.reserve(new(user="discord:1"), Limits(), now=NOW))
-    discord_old = reserved_id(store.reserve(new(user="discord:2"), Limits(), now=NOW - 3600))
-    done = reserved_id(store.reserve(new(user="telegram:3"), Limits(), now=NOW))
-    succeed(store, done)
-    assert store.recover(["telegram"], older_than=NOW - 600) == 2
-    statuses = {i: store.get(i).status for i in (telegram, discord_new, discord_old, done)}  # type: ignore[union-attr]
-    assert statuses == {
-        telegram: "interrupted",
-        discord_new: "pending",
-        discord_old: "interrupted",
-        done: "succeeded",
-    }
-    assert used(store, "telegram:1") == 0 and used(store, "discord:2") == 0
-    assert used(store, "discord:1") == 1 and used(store, "telegram:3") == 1
-    assert store.recover([]) == 0  # nothing of no platform, nothing older than -1
+def test_settle_stale_refunds_only_old_draws_without_an_image(store: Store) -> None:
+    fresh = reserved_id(store.reserve(new(user="discord:1"), Limits(), now=NOW))
+    old = reserved_id(store.reserve(new(user="discord:2"), Limits(), now=NOW - 3600))
+    drawn = reserved_id(store.reserve(new(user="telegram:3"), Limits(), now=NOW - 3600))
+    store.settle_generated(
+        drawn, images=[{}], paths=[], request_id=None, relay_seconds=1, attempts=1, rephrased=None
+    )
+    assert store.settle_stale(older_than=NOW - 600) == 1
+    statuses = {i: store.get(i).status for i in (fresh, old, drawn)}  # type: ignore[union-attr]
+    assert statuses == {fresh: "reserved", old: "interrupted", drawn: "generated"}
+    assert used(store, "discord:2") == 0 and used(store, "discord:1") == 1
+
+
+def test_orphans_of_gone_processes_are_adopted_once(store: Store) -> None:
+    """Rows of a process that stopped, of one whose heartbeat expired, and of none, on the
+    adopter's platforms; never the rows of a live process (a rolling deploy)."""
+    for adopter in ("me", "other"):
+        store.register_process(adopter, ["telegram"], now=NOW)
+    store.register_process("alive", ["telegram"], now=NOW)
+    store.register_process("silent", ["telegram"], now=NOW - 120)
+    store.register_process("stopped", ["telegram"], now=NOW)
+    store.stop_process("stopped", now=NOW)
+
+    def row(user: str, owner: str | None, platform_user: str = "telegram") -> int:
+        generation = replace(new(user=f"{platform_user}:{user}"), owner=owner)
+        return reserved_id(store.reserve(generation, Limits(), now=NOW))
+
+    live = row("1", "alive")
+    silent, stopped, nobody = row("2", "silent"), row("3", "stopped"), row("4", None)
+    elsewhere = row("5", "silent", "discord")
+    adopted = store.adopt_orphans("me", ["telegram"], expired_before=NOW - 30)
+    assert sorted(g.id for g in adopted) == sorted([silent, stopped, nobody])
+    assert all(g.owner == "me" for g in adopted)
+    assert store.get(live).owner == "alive"  # type: ignore[union-attr]
+    assert store.get(elsewhere).owner == "silent"  # type: ignore[union-attr]
+    assert store.adopt_orphans("other", ["telegram"], expired_before=NOW - 30) == []
+    for beating in ("alive", "me"):
+        store.heartbeat(beating, NOW + 100)
+    assert store.adopt_orphans("me", ["telegram"], expired_before=NOW + 60) == []
+
+
+def test_a_row_is_settled_once(store: Store) -> None:
+    generation_id = reserved_id(store.reserve(new(), Limits(), now=NOW))
+    assert store.start_generating(generation_id)
+    assert store.settle_failure(generation_id, kind="busy")
+    assert not store.settle_failure(generation_id, kind="interrupted", status="interrupted")
+    assert not store.start_generating(generation_id)
+    assert not store.settle_delivered(generation_id, "telegram", [])
+    assert store.get(generation_id).status == "failed"  # type: ignore[union-attr]
 
 
 def test_restart_keeps_counts(path: Path) -> None:
@@ -392,7 +428,7 @@ def test_unique_source_key_in_schema(store: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         store.sqlite.execute(
             "INSERT INTO generations (source_key, user_key, chat_key, platform, day, status, "
-            "created_at) VALUES ('k', 'u', 'c', 'p', 'd', 'pending', 0)"
+            "created_at) VALUES ('k', 'u', 'c', 'p', 'd', 'reserved', 0)"
         )
 
 
@@ -416,5 +452,6 @@ def test_processes_starting_together_on_a_new_file(tmp_path: Path) -> None:
         thread.join()
     assert errors == []
     store = Store(path)
-    assert [m.name for m in migrations.applied(store.sqlite)] == ["m001_initial"]
+    names = [m.name for m in migrations.applied(store.sqlite)]
+    assert names == ["m001_initial", "m002_phases_and_owners"]
     store.close()

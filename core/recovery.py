@@ -1,0 +1,172 @@
+"""Recovery: what a process finishes for processes that are gone.
+
+Every running process registers itself and beats a heartbeat in SQLite. A process is gone when
+it stopped cleanly, when its heartbeat is older than EXPIRY_SECONDS, or when it ran on this
+host and its pid is no longer (or is now ours). Its draws still in flight are adopted by
+one statement (so each is settled once) by a process serving their platform, which then:
+
+- refunds a draw that had no image yet and tells the asker, in the chat where they asked,
+  that it was interrupted and did not count;
+- delivers a draw whose images were stored but never sent, from the kept files, and marks it
+  delivered; if that is impossible, refunds it and says the picture is kept for /original.
+
+Adapters make this possible by attaching a courier: a way to post an answer to an address
+they gave with the request (`Request.address`), without a request to answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+from core import messages
+from core.answer import Answer, Receipt, Say
+from core.images import Image
+from core.kept import load_images
+from core.ledger import WriteFailed
+from core.records import Generation, Status
+from core.request import Requester
+from core.service import DrawService
+from core.store import Store
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+EXPIRY_SECONDS = 30.0
+SWEEP_SECONDS = 10.0
+
+# Post `answer` to `address` (as given in the request); the receipt, or None if not posted.
+Courier = Callable[[str, Answer], Awaitable[Receipt | None]]
+# How core shows a stored draw's images (pictures with caption and buttons).
+Render = Callable[[Generation, list[Image], str], Answer]
+
+
+def is_gone_here(pid: int, host: str) -> bool:
+    """A process of this host that no longer runs (or whose pid is now ours)."""
+    if host != socket.gethostname():
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def gone_processes(store: Store, me: str, now: float) -> list[str]:
+    """On the store's thread: mark processes of this host that died as stopped; their ids."""
+    rows = store.sqlite.query(
+        "SELECT id, pid, host FROM processes WHERE stopped_at IS NULL AND id != ?", [me]
+    )
+    gone = [row["id"] for row in rows if is_gone_here(row["pid"], row["host"])]
+    for process_id in gone:
+        store.stop_process(process_id, now)
+    return gone
+
+
+def language_of(store: Store, user_key: str, service: DrawService) -> str:
+    """The language a user last wrote in (recorded with each draw)."""
+    user = store.user(user_key) or {}
+    return service.lang(Requester("", "", language_code=user.get("language")))
+
+
+class Recovery:
+    """This process's registration, heartbeat, and the sweeps that adopt orphaned draws."""
+
+    def __init__(self, service: DrawService, render: Render) -> None:
+        self.service = service
+        self.store = service.store
+        self.owner = service.owner
+        self.render = render
+        self.couriers: dict[str, Courier] = {}
+        self._sweeping = asyncio.Lock()
+
+    async def attach(self, platform: str, courier: Courier) -> int:
+        """An adapter can post again: settle what gone processes left on `platform` now."""
+        self.couriers[platform] = courier
+        return await self.sweep()
+
+    def detach(self, platform: str) -> None:
+        self.couriers.pop(platform, None)
+
+    async def run(self) -> None:
+        """Heartbeat every HEARTBEAT_SECONDS; sweep every SWEEP_SECONDS."""
+        ledger = self.service.ledger
+        last_sweep = 0.0
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            now = time.time()
+            try:
+                await ledger.write(Store.heartbeat, self.owner, now)
+            except WriteFailed as error:
+                log.warning("heartbeat not recorded: %s", error)
+            if now - last_sweep >= SWEEP_SECONDS:
+                last_sweep = now
+                try:
+                    await self.sweep()
+                except Exception:
+                    log.exception("recovery sweep failed")
+
+    async def sweep(self) -> int:
+        """Adopt and settle the draws in flight of gone processes, for attached platforms."""
+        if not self.couriers:
+            return 0
+        store = self.store
+        async with self._sweeping:
+            now = time.time()
+            await store.run(gone_processes, self.owner, now)
+            orphans = await store.run(
+                Store.adopt_orphans, self.owner, list(self.couriers), now - EXPIRY_SECONDS
+            )
+            for generation in orphans:
+                await self._settle(generation)
+        if orphans:
+            log.warning("recovered %d draws left by processes that are gone", len(orphans))
+        return len(orphans)
+
+    async def _settle(self, generation: Generation) -> None:
+        courier = self.couriers.get(generation.platform)
+        lang = await self.store.run(language_of, generation.user_key, self.service)
+        ledger = self.service.ledger
+        images = (
+            await asyncio.to_thread(load_images, generation)
+            if generation.status == Status.GENERATED
+            else []
+        )
+        if not images:
+            refunded = await ledger.write_or_later(
+                Store.settle_failure, generation.id, kind="interrupted", status="interrupted"
+            )
+            if refunded is False:
+                return  # settled meanwhile by someone else: nothing to say
+            key = "interrupted" if refunded else "refund_delayed"
+            await self._post(courier, generation, Say(messages.text(key, lang)))
+            return
+        answer = self.render(generation, images, lang)
+        receipt = await self._post(courier, generation, answer)
+        if receipt is not None:
+            await ledger.write_or_later(
+                Store.settle_delivered, generation.id, receipt.platform, receipt.file_refs
+            )
+            return
+        await ledger.write_or_later(
+            Store.settle_failure, generation.id, kind="send_failed", status="failed"
+        )
+
+    async def _post(
+        self, courier: Courier | None, generation: Generation, answer: Answer
+    ) -> Receipt | None:
+        if courier is None or not generation.address:
+            return None
+        try:
+            return await courier(generation.address, answer)
+        except Exception:
+            log.exception("could not post to the asker of generation %d", generation.id)
+            return None
