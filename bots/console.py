@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 
-from core import Answer, Core, Pictures, Place, Request, Requester, Say
+from core import Answer, Core, Pictures, Place, Receipt, Request, Requester, Say
 
 PROMPT = "drawbot> "
 # The terminal's own words for leaving; everything else goes to core.
@@ -60,11 +60,23 @@ class Console:
         """Answer one line; False when the user asked to quit."""
         if line.strip().lower() in QUIT:
             return False
-        request = Request(self.requester, self.place, text=line, working=self.working)
-        reply = render(await self.core.front.handle(request))
+        request = Request(
+            self.requester, self.place, text=line, working=self.working, address="console"
+        )
+        await self.courier("console", await self.core.front.handle(request))
+        return True
+
+    async def courier(self, address: str, answer: Answer) -> Receipt | None:
+        """Print an answer (also one core sends after a restart); pictures are delivered once
+        printed, since their files are on this disk already."""
+        reply = render(answer)
         if reply is not None:
             self.out(reply)
-        return True
+        if not isinstance(answer, Pictures):
+            return None
+        receipt = Receipt(answer.generation.id, "console", [])
+        await self.core.front.delivered(receipt)
+        return receipt
 
 
 async def run(core: Core, stop: asyncio.Event, web: object = None) -> None:
@@ -76,6 +88,7 @@ async def run(core: Core, stop: asyncio.Event, web: object = None) -> None:
         f"(images go to {core.settings.image_dir}/)",
         flush=True,
     )
+    await core.front.attach("console", console.courier)
     queue: asyncio.Queue[str | None] = asyncio.Queue()
     _stdin_lines(asyncio.get_running_loop(), queue)
     stopping = asyncio.create_task(stop.wait())

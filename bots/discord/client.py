@@ -26,6 +26,7 @@ from bots.discord.handlers import NO_MENTIONS, DiscordHandlers
 from bots.discord.locales import Translator
 from bots.web import WebServer
 from core import messages
+from core.answer import Answer, Pictures, Receipt, Say
 from core.config import SettingRejected
 from core.root import Core
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 DISCORD_GATEWAY = "wss://gateway.discord.gg/"
 DISCORD_HOSTS = ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com")
 DRAIN_SECONDS = 15.0
+UPLOAD_LIMIT = 8 * 1024 * 1024  # a channel message's, for a bot without boosts (25 MB)
 
 
 # -- where discord.py talks to ----------------------------------------------------------------
@@ -96,6 +98,29 @@ class DrawbotClient(discord.Client):
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s)", self.user, self.user.id if self.user else "?")
         self._set_ready(True)
+        await self.core.front.attach("discord", self.courier)
+
+    async def courier(self, address: str, answer: Answer) -> Receipt | None:
+        """Post an answer in the channel where it was asked, without an interaction (core,
+        after a restart): the asker is named, not pinged."""
+        channel_id, user_id = address.split(":")
+        channel = self.get_channel(int(channel_id)) or await self.fetch_channel(int(channel_id))
+        if not isinstance(channel, discord.abc.Messageable):
+            return None
+        if isinstance(answer, Say):
+            await channel.send(f"<@{user_id}> {answer.text}"[:2000], allowed_mentions=NO_MENTIONS)
+            return None
+        if not isinstance(answer, Pictures):
+            return None
+        content, batches, view = self.handlers.message_parts(answer, UPLOAD_LIMIT)
+        for number, files in enumerate(batches):
+            extra: dict[str, Any] = {}
+            if number == 0:
+                extra["content"] = f"<@{user_id}> {content}"[:2000]
+                if view is not None:
+                    extra["view"] = view
+            await channel.send(files=files, allowed_mentions=NO_MENTIONS, **extra)
+        return Receipt(answer.generation.id, "discord", [])
 
     async def on_resumed(self) -> None:
         self._set_ready(True)
@@ -168,6 +193,7 @@ async def serve(client: DrawbotClient, stop: asyncio.Event, web: WebServer | Non
         await client.drain()
     finally:
         stopping.cancel()
+        core.front.detach("discord")
         core.service.alert_sinks.remove(client.alert)
         client._set_ready(False)
         await client.close()

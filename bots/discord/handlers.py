@@ -86,6 +86,7 @@ def request_of(
         redelivered=redelivered,
         chat_admin=manager_check(interaction),
         admin_prefix="/admin ",
+        address=f"{interaction.channel_id}:{interaction.user.id}",
     )
 
 
@@ -190,42 +191,54 @@ class DiscordHandlers:
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
 
-    async def post(self, interaction: Interaction, pictures: Pictures) -> None:
-        """Pictures as follow-ups: public with buttons, or only to the asker (originals)."""
-        public = not pictures.original
-        images = pictures.images
-        limit = interaction.filesize_limit
-        batches, too_big = upload_batches(images, limit)
+    def message_parts(
+        self, pictures: Pictures, limit: int
+    ) -> tuple[str, list[list[discord.File]], discord.ui.View | None]:
+        """The caption (with a line for each image too large to attach), the files grouped
+        into messages within the upload `limit`, and the buttons."""
+        batches, too_big = upload_batches(pictures.images, limit)
         caption = pictures.caption(
             prompt_limit=CAPTION_PROMPT_MAX,
             limit=CONTENT_MAX,
             escape=discord.utils.escape_markdown,
         )
         lines = [caption, *(pictures.too_large(index, limit) for index in too_big)]
-        content = "\n".join(lines)[:CONTENT_MAX]
+        files = [
+            [
+                discord.File(io.BytesIO(pictures.images[i].data), filename=pictures.file_name(i))
+                for i in batch
+            ]
+            for batch in batches or [[]]
+        ]
+        view = None
+        if pictures.buttons and not pictures.original:
+            view = view_of(self.button_type, pictures.buttons)
+        return "\n".join(lines)[:CONTENT_MAX], files, view
+
+    async def post(self, interaction: Interaction, pictures: Pictures) -> None:
+        """Pictures as follow-ups: public with buttons, or only to the asker (originals)."""
+        public = not pictures.original
+        content, batches, view = self.message_parts(pictures, interaction.filesize_limit)
         if public:  # resolve the ephemeral placeholder, so the next follow-up can be public
             await interaction.edit_original_response(
                 content=pictures.posted, allowed_mentions=NO_MENTIONS
             )
         try:
-            for number, batch in enumerate(batches or [[]]):
+            for number, files in enumerate(batches):
                 extra: dict[str, Any] = {}
                 if number == 0:
                     extra["content"] = content
-                    if public and pictures.buttons:
-                        extra["view"] = view_of(self.button_type, pictures.buttons)
-                files = [
-                    discord.File(io.BytesIO(images[i].data), filename=pictures.file_name(i))
-                    for i in batch
-                ]
+                    if view is not None:
+                        extra["view"] = view
                 await interaction.followup.send(
                     files=files, ephemeral=not public, allowed_mentions=NO_MENTIONS, **extra
                 )
         except discord.HTTPException:
             log.exception("discord: could not send generation %d", pictures.generation.id)
+            instead = await self.front.undelivered(pictures)
             with contextlib.suppress(discord.HTTPException):
                 await interaction.edit_original_response(
-                    content=pictures.send_failed, allowed_mentions=NO_MENTIONS
+                    content=instead.text, allowed_mentions=NO_MENTIONS
                 )
             return
         try:  # posted: a failure to note it is not the user's

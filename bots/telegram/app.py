@@ -128,8 +128,10 @@ async def run(core: Core, stop: asyncio.Event, web: WebServer | None = None) -> 
                 log.info("telegram: long polling as @%s", application.bot.username)
             if web is not None:
                 web.ready["telegram"] = True
+            await core.front.attach("telegram", handlers.courier)
             await stop.wait()
         finally:
+            core.front.detach("telegram")
             if web is not None:
                 web.ready["telegram"] = False
             if application.updater is not None and application.updater.running:

@@ -3,6 +3,7 @@ door; what it means (which command, which button, who may) is decided by core.""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Bot, CallbackQuery, Chat, Message, Update, User
@@ -37,6 +38,18 @@ def target_of(message: Message) -> Target:
     in_group = message.chat.type in GROUPS
     thread = message.message_thread_id if message.is_topic_message else None
     return Target(message.chat.id, message.message_id if in_group else None, thread)
+
+
+def address_of(message: Message) -> str:
+    """Where to reach the asker later (after a restart): chat, their message, topic."""
+    thread = message.message_thread_id if message.is_topic_message else None
+    return f"{message.chat.id}:{message.message_id}:{thread or ''}"
+
+
+def target_at(address: str) -> Target:
+    """The reply target an address stands for (see address_of)."""
+    chat_id, message_id, thread = address.split(":")
+    return Target(int(chat_id), int(message_id), int(thread) if thread else None)
 
 
 def quoted(message: Message, bot_id: int) -> tuple[str, str | None]:
@@ -94,6 +107,7 @@ class TelegramHandlers:
             bot_username=self.bot.username,
             chat_admin=chat_admin_check(self.bot, chat, user, message.sender_chat),
             working=self.actions.working(target),
+            address=address_of(message),
         )
         await self.render(await self.core.front.handle(request), target)
 
@@ -114,21 +128,31 @@ class TelegramHandlers:
             bot_username=self.bot.username,
             chat_admin=chat_admin_check(self.bot, message.chat, query.from_user, None),
             working=self.actions.working(target),
+            address=address_of(message) if isinstance(message, Message) else None,
         )
         await self.render(await self.core.front.handle(request), target)
 
-    async def render(self, answer: Answer, target: Target) -> None:
-        """Say the sentence, or post the pictures and tell core their Telegram file ids."""
+    async def render(self, answer: Answer, target: Target) -> Receipt | None:
+        """Say the sentence, or post the pictures and tell core they were delivered (with
+        their Telegram file ids) or refused (core refunds them and gives the sentence)."""
         if answer is None:
-            return
+            return None
         if isinstance(answer, Say):
             await self.send.text(target, answer.text)
-            return
+            return None
         file_ids = await self.send.pictures(answer, target)
-        known = answer.generation.file_refs.get(PLATFORM)
-        if file_ids and not answer.original and file_ids != known:
-            receipt = Receipt(answer.generation.id, PLATFORM, file_ids)
-            await self.core.front.delivered(receipt)
+        if file_ids is None:
+            instead = await self.core.front.undelivered(answer)
+            with contextlib.suppress(TelegramError):
+                await self.send.text(target, instead.text)
+            return None
+        receipt = Receipt(answer.generation.id, PLATFORM, [] if answer.original else file_ids)
+        await self.core.front.delivered(receipt)
+        return receipt
+
+    async def courier(self, address: str, answer: Answer) -> Receipt | None:
+        """Post an answer without an update to answer (core, after a restart)."""
+        return await self.render(answer, target_at(address))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure (the log filter scrubs secrets) and still answer the user."""

@@ -5,7 +5,6 @@ Everything here turns core's answers into Bot API calls; nothing decides anythin
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,9 +102,9 @@ class Sender:
             text = text[: TEXT_MAX // 2 - 1] + "…"
         await self.bot.send_message(text=text, reply_markup=markup, **target.kwargs())
 
-    async def pictures(self, pictures: Pictures, target: Target) -> list[str]:
-        """Photo(s) with caption and buttons, or the stored files as documents; on refusal
-        the sentence core gave for it. The file ids of what was posted (none on failure)."""
+    async def pictures(self, pictures: Pictures, target: Target) -> list[str] | None:
+        """Photo(s) with caption and buttons, or the stored files as documents. The file ids
+        of what was posted; None when Telegram refused them."""
         try:
             if pictures.original:
                 sent = await self._documents(pictures, target)
@@ -115,9 +114,7 @@ class Sender:
             log.warning(
                 "sending generation %d to telegram failed: %s", pictures.generation.id, error
             )
-            with contextlib.suppress(TelegramError):
-                await self.text(target, pictures.send_failed)
-            return []
+            return None
         return [ref for ref in map(file_id_of, sent) if ref]
 
     async def _documents(self, pictures: Pictures, target: Target) -> list[Message]:

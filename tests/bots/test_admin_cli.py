@@ -42,7 +42,7 @@ async def test_admin_cli_changes_what_the_bot_does(
     banned = admin(env, "ban", "telegram:5", "spam")
     assert banned.returncode == 0 and banned.stdout.strip() == "ban: telegram:5"
     history = admin(env, "history", "telegram:5")
-    assert "#1 succeeded 512x512" in history.stdout and "a fox" in history.stdout
+    assert "#1 generated 512x512" in history.stdout and "a fox" in history.stdout
     stats = admin(env, "stats")
     assert stats.returncode == 0 and "Ann (1)" in stats.stdout
     assert admin(env, "limit-member", "telegram:-100", "3").returncode == 0

@@ -175,7 +175,7 @@ async def test_draw_defers_then_posts_image_caption_and_buttons(
     assert i.response_latency < 3.0
     assert i.callbacks[0].data is not None and i.callbacks[0].data["flags"] & EPHEMERAL
     (generation,) = await history(core)
-    assert generation.status == "succeeded" and (
+    assert generation.status == "delivered" and (
         generation.params.width,
         generation.params.height,
     ) == (768, 512)
@@ -550,7 +550,7 @@ async def test_shutdown_lets_draws_in_flight_answer(
         await core.service.close(grace=0.1)
     assert "interrupted by a restart" in await sentence_of(dc, cut, within=0.1)
     statuses = [g.status for g in await history(core)]
-    assert statuses == ["interrupted", "succeeded"]
+    assert statuses == ["interrupted", "delivered"]
 
 
 async def test_admins_get_relay_alerts_by_dm(

@@ -138,7 +138,7 @@ async def test_redelivered_update_after_restart_is_not_charged_twice(
         history = await core.store.run(Store.history, "telegram:1", 10)
         quota = await core.account.quota(Requester("telegram", "1"), Place("telegram", "1"))
     assert len(relay.calls) == 1
-    assert len(history) == 1 and history[0].status == "succeeded"
+    assert len(history) == 1 and history[0].status == "delivered"
     assert "received 1 of 20" in quota
     # Resent by Telegram's file id, not uploaded again.
     assert tg.calls_of("sendPhoto")[-1].params["photo"] == first.message["photo"][-1]["file_id"]
@@ -202,8 +202,15 @@ async def test_a_user_who_blocked_the_bot_breaks_nothing(
     await tg.wait_for_call("sendPhoto")
     await tg.wait_for_call("sendMessage")
     assert tg.sent == []
+
+    async def refunded() -> bool:  # never received, so never charged; the file is kept
+        generation = await tg_bot.store.run(Store.get, 1)
+        return generation is not None and generation.status == "failed"
+
+    await wait_for(refunded, what="the undelivered draw to be refunded")
     generation = await tg_bot.store.run(Store.get, 1)
-    assert generation is not None and generation.status == "succeeded"
+    assert generation is not None and generation.error_kind == "send_failed"
+    assert generation.image_paths
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

@@ -59,7 +59,7 @@ async def test_private_draw_sends_photo_caption_and_buttons(
     body = relay.calls[0].body
     assert (body["width"], body["height"], body["seed"]) == (768, 512, 42)
     generation = await stored(tg_bot, 1, lambda g: bool(g.file_refs))
-    assert generation.status == "succeeded"
+    assert generation.status == "delivered"
     assert generation.file_refs == {"telegram": [sent.message["photo"][-1]["file_id"]]}
 
 
@@ -280,7 +280,7 @@ async def test_quota_race_six_concurrent_draws_of_one_user(
     assert len(photos(tg)) == 2
     assert texts == ["You have used all 2 images for today. Your quota resets at 00:00 (UTC)."] * 4
     rows = await tg_bot.store.run(Store.history, "telegram:1", 100)
-    assert sorted(r.status for r in rows) == ["succeeded", "succeeded"]
+    assert sorted(r.status for r in rows) == ["delivered", "delivered"]
     assert relay_calls(relay) == 2
 
 
@@ -292,7 +292,7 @@ def generation_with(prompt: str) -> Generation:
         "chat_key": "telegram:1",
         "platform": "telegram",
         "day": "2026-01-01",
-        "status": "succeeded",
+        "status": "delivered",
         "prompt": prompt,
         "width": 768,
         "height": 512,
