@@ -10,7 +10,7 @@ import time
 
 from core import messages
 from core.numbers import read_int
-from core.relay import RelayError
+from core.relay_errors import RelayError
 from core.request import Request, Requester
 from core.service import DrawService
 from core.store import Store
@@ -30,12 +30,12 @@ CHAT_LIMITS = {
 
 
 class AdminError(Exception):
-    """An admin command that cannot run as written: `key` names the sentence saying how to
+    """An admin command that cannot run as written: `reason` names the sentence saying how to
     write it (messages.py), `values` fill it."""
 
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
+    def __init__(self, reason: str, **values: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
         self.values = values
 
 
@@ -77,7 +77,7 @@ class Admin:
         try:
             return await self._run(command, args, ctx, lang)
         except AdminError as error:
-            problem = messages.text(error.key, lang, p=ctx.admin_prefix, **error.values)
+            problem = messages.text(error.reason, lang, p=ctx.admin_prefix, **error.values)
             usage = messages.text("admin_usage", lang, p=ctx.admin_prefix)
             return f"{problem}\n\n{usage}"
 
@@ -175,7 +175,7 @@ class Admin:
         try:
             found = await self.service.relay.balance()
         except RelayError as error:
-            return messages.text(error.kind, lang)
+            return messages.text(error.reason, lang)
         if found is None:
             return messages.text("balance_unknown", lang)
         return messages.text(

@@ -28,21 +28,22 @@ from core.params import (
 
 @dataclass
 class UsageError(Exception):
-    """Input we cannot draw from; `key` names the sentence in messages.py, `args` fills it."""
+    """Input we cannot draw from; `reason` names the sentence in messages.py, `values` fill
+    it."""
 
-    key: str
-    args_: dict[str, Any] = field(default_factory=dict)
+    reason: str
+    values: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return f"{self.key} {self.args_}"
+        return f"{self.reason} {self.values}"
 
     def text(self, lang: str) -> str:
         """The sentence for the user, with a 'did you mean' hint where there is one."""
-        values = dict(self.args_)
+        values = dict(self.values)
         suggestion = values.get("suggestion")
         hint = messages.text("unknown_flag_hint", lang, suggestion=suggestion)
         values["hint"] = hint if suggestion else ""
-        return messages.text(self.key, lang, **values)
+        return messages.text(self.reason, lang, **values)
 
 
 # Dashes that phones and Chinese input methods turn `--` into.

@@ -148,7 +148,7 @@ async def draw(front: Front, asked: Asked, args: str) -> Answer:
         params = parse_draw(args)
     except UsageError as error:
         quoted = request.quoted_text.strip()
-        if error.key != "empty_prompt" or not quoted:
+        if error.reason != "empty_prompt" or not quoted:
             return Say(error.text(asked.lang))
         try:
             params = parse_draw(f"{quoted} {args}")

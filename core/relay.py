@@ -1,19 +1,6 @@
 """RelayClient: the Jimeng 2.1 text-to-image call through a YunApi relay.
 
-Every failure becomes one typed error; callers read `.kind` (for the user's sentence and the
-statistics) and `.retryable` (the client has already retried those within its deadline):
-
-    RelayError                       kind            retryable  where it comes from
-    ├── PromptRefused                prompt_refused  no         50411 50412 50413 50512
-    ├── OutputRefused                output_refused  yes        50511 50519
-    ├── RelayBusy                    busy            yes        50429 50430, HTTP 429
-    ├── RelayInternal                internal        yes        50500 50501, HTTP 5xx, HTML, empty
-    ├── RelayUnreachable             unreachable     yes        connect error, timeout, dropped
-    ├── RelayAuthError               bad_key         no         HTTP 401
-    ├── RelayBalanceError            no_balance      no         HTTP 403 (out of quota)
-    ├── RelayBadRequest              bad_request     no         50400, other 4xx
-    ├── RelayNoImage                 no_image        yes        success without any image
-    └── RelayImageError              image           no         image URL unreachable/too large
+Its errors are in core/relay_errors.py (the tree is drawn there).
 """
 
 from __future__ import annotations
@@ -24,13 +11,26 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import stamina
 
 from core.http import fast_transport
 from core.images import Image, ImageError, decode_base64, fetch
+from core.relay_errors import (
+    OutputRefused,
+    PromptRefused,
+    RelayAuthError,
+    RelayBadRequest,
+    RelayBalanceError,
+    RelayBusy,
+    RelayError,
+    RelayImageError,
+    RelayInternal,
+    RelayNoImage,
+    RelayUnreachable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,82 +41,6 @@ SUCCESS = 10000
 FIRST_PAUSE = 1.0
 LONGEST_PAUSE = 8.0
 JITTER = 0.5
-
-
-class RelayError(Exception):
-    """A draw the relay did not complete. Never carries the key."""
-
-    kind: ClassVar[str] = "error"
-    retryable: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        code: int | str | None = None,
-        status: int | None = None,
-        request_id: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.code = code
-        self.status = status
-        self.request_id = request_id
-        self.retry_after = retry_after
-
-    def __str__(self) -> str:
-        parts = [self.kind, self.detail]
-        if self.code is not None:
-            parts.append(f"code={self.code}")
-        if self.status is not None:
-            parts.append(f"http={self.status}")
-        return " ".join(parts)
-
-
-class PromptRefused(RelayError):
-    kind = "prompt_refused"
-
-
-class OutputRefused(RelayError):
-    kind = "output_refused"
-    retryable = True
-
-
-class RelayBusy(RelayError):
-    kind = "busy"
-    retryable = True
-
-
-class RelayInternal(RelayError):
-    kind = "internal"
-    retryable = True
-
-
-class RelayUnreachable(RelayError):
-    kind = "unreachable"
-    retryable = True
-
-
-class RelayAuthError(RelayError):
-    kind = "bad_key"
-
-
-class RelayBalanceError(RelayError):
-    kind = "no_balance"
-
-
-class RelayBadRequest(RelayError):
-    kind = "bad_request"
-
-
-class RelayNoImage(RelayError):
-    kind = "no_image"
-    retryable = True
-
-
-class RelayImageError(RelayError):
-    kind = "image"
 
 
 VOLC_CODES: dict[int, type[RelayError]] = {

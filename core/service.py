@@ -30,7 +30,8 @@ from core.records import (
     Status,
     recorded_params,
 )
-from core.relay import RelayBusy, RelayClient, RelayError, RelayResult
+from core.relay import RelayClient, RelayResult
+from core.relay_errors import RelayBusy, RelayError
 from core.request import Place, Requester, Working
 from core.store import Store, StoreThread
 
@@ -198,7 +199,7 @@ class DrawService:
         """Refund a draw that produced nothing, and say why (only what is true: while the
         refund cannot be recorded, the user is not told that no quota was used)."""
         if isinstance(error, RelayError):
-            kind = error.kind
+            kind = error.reason
         elif isinstance(error, asyncio.CancelledError):
             kind, error = "interrupted", error
         else:

@@ -92,8 +92,8 @@ def test_aspect_ratio(text: str, size: tuple[int, int]) -> None:
 @pytest.mark.parametrize("ratio", ["5:1", "0:1", "1:0", "1:5", "wide", "3-2"])
 def test_bad_ratio(ratio: str) -> None:
     error = usage_error(f"a red fox --ar {ratio}")
-    assert error.key == "bad_ratio"
-    assert error.args_["value"] == ratio
+    assert error.reason == "bad_ratio"
+    assert error.values["value"] == ratio
     assert ratio in error.text("en") and "3:1" in error.text("en")
     assert "画幅比例" in error.text("zh")
 
@@ -101,8 +101,8 @@ def test_bad_ratio(ratio: str) -> None:
 @pytest.mark.parametrize("size", ["1024x512", "100x512", "768x255", "769x768", "big", "512x"])
 def test_bad_size_names_the_range(size: str) -> None:
     error = usage_error(f"a red fox --size {size}")
-    assert error.key == "bad_size"
-    assert (error.args_["min"], error.args_["max"]) == (256, 768)
+    assert error.reason == "bad_size"
+    assert (error.values["min"], error.values["max"]) == (256, 768)
     english = error.text("en")
     assert "256–768" in english and size in english
     assert "256–768" in error.text("zh") and "尺寸" in error.text("zh")
@@ -151,15 +151,15 @@ def test_numbers(text: str, field: str, value: Any) -> None:
 )
 def test_out_of_range_numbers_name_the_range(text: str, flag: str, low: int, high: int) -> None:
     error = usage_error(text)
-    assert error.key == "bad_number"
-    assert error.args_["flag"] == flag
-    assert (error.args_["min"], error.args_["max"]) == (low, high)
+    assert error.reason == "bad_number"
+    assert error.values["flag"] == flag
+    assert (error.values["min"], error.values["max"]) == (low, high)
     bad = text.rsplit(" ", 1)[1]
     english = error.text("en")
-    assert english.startswith(f"{flag} must be from {error.args_['min']} to")
-    assert str(error.args_["max"]) in english and bad in english
+    assert english.startswith(f"{flag} must be from {error.values['min']} to")
+    assert str(error.values["max"]) in english and bad in english
     chinese = error.text("zh")
-    assert flag in chinese and "之间" in chinese and str(error.args_["max"]) in chinese
+    assert flag in chinese and "之间" in chinese and str(error.values["max"]) in chinese
 
 
 # -- switches ---------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def test_watermark_alone_before_a_flag_keeps_that_flag() -> None:
     ],
 )
 def test_bad_watermark_values(text: str, key: str) -> None:
-    assert usage_error(text).key == key
+    assert usage_error(text).reason == key
 
 
 # -- prompts ----------------------------------------------------------------------------
@@ -291,8 +291,8 @@ def test_unknown_flag_suggests(flag: str, suggestion: str | None) -> None:
         assert parse_draw(f"a red fox {flag} 10").steps == 10
         return
     error = usage_error(f"a red fox {flag} 768x512")
-    assert error.key == "unknown_flag"
-    assert error.args_ == {"flag": flag, "suggestion": suggestion}
+    assert error.reason == "unknown_flag"
+    assert error.values == {"flag": flag, "suggestion": suggestion}
     assert f"Did you mean {suggestion}?" in error.text("en")
     assert flag in error.text("en")
     assert suggestion in error.text("zh") and "未知选项" in error.text("zh")
@@ -300,7 +300,7 @@ def test_unknown_flag_suggests(flag: str, suggestion: str | None) -> None:
 
 def test_unknown_flag_without_suggestion() -> None:
     error = usage_error("a red fox --zzzzqq 1")
-    assert error.key == "unknown_flag" and error.args_["suggestion"] is None
+    assert error.reason == "unknown_flag" and error.values["suggestion"] is None
     english = error.text("en")
     assert "--zzzzqq" in english and "Did you mean" not in english
 
@@ -317,7 +317,7 @@ def test_unknown_flag_without_suggestion() -> None:
 )
 def test_missing_value(text: str, flag: str) -> None:
     error = usage_error(text)
-    assert error.key == "missing_value" and error.args_["flag"] == flag
+    assert error.reason == "missing_value" and error.values["flag"] == flag
     assert flag in error.text("en") and flag in error.text("zh")
 
 
@@ -326,7 +326,7 @@ def test_missing_value(text: str, flag: str) -> None:
 )
 def test_size_and_ratio_conflict(text: str) -> None:
     error = usage_error(text)
-    assert error.key == "size_conflict"
+    assert error.reason == "size_conflict"
     assert "--size" in error.text("en") and "--ar" in error.text("en")
 
 
@@ -335,7 +335,7 @@ def test_size_and_ratio_conflict(text: str) -> None:
 )
 def test_empty_prompt(text: str) -> None:
     error = usage_error(text)
-    assert error.key == "empty_prompt"
+    assert error.reason == "empty_prompt"
     assert error.text("en").startswith("Tell me what to draw.")
     assert "Usage: /draw" in error.text("en")
     assert error.text("zh").startswith("请告诉我要画什么")
@@ -344,8 +344,8 @@ def test_empty_prompt(text: str) -> None:
 def test_too_long_prompt() -> None:
     assert parse_draw("x" * PROMPT_MAX).prompt == "x" * PROMPT_MAX
     error = usage_error("x" * (PROMPT_MAX + 1) + " --seed 1")
-    assert error.key == "prompt_too_long"
-    assert error.args_ == {"max": PROMPT_MAX, "length": PROMPT_MAX + 1}
+    assert error.reason == "prompt_too_long"
+    assert error.values == {"max": PROMPT_MAX, "length": PROMPT_MAX + 1}
     assert str(PROMPT_MAX) in error.text("en") and str(PROMPT_MAX + 1) in error.text("en")
 
 
@@ -450,11 +450,11 @@ def test_odd_numbers_get_the_usage_error_naming_the_range(
         with pytest.raises(UsageError) as caught:
             parse_draw(f"a red fox {flag} {value}")
         error = caught.value
-        assert error.key == key, value
-        assert (error.args_["min"], error.args_["max"]) == (low, high)
+        assert error.reason == key, value
+        assert (error.values["min"], error.values["max"]) == (low, high)
         for lang in ("en", "zh"):
             shown = error.text(lang)
-            assert f"{error.args_['min']}" in shown and f"{error.args_['max']}" in shown
+            assert f"{error.values['min']}" in shown and f"{error.values['max']}" in shown
             assert len(shown) < 400  # a 5,000-digit value is not echoed in full
 
 
@@ -474,7 +474,7 @@ def test_full_width_and_other_script_sizes(text: str) -> None:
 
 
 def test_size_tail_out_of_range_is_a_size_error_not_prompt_words() -> None:
-    assert usage_error(f"a red fox --size 768 x {HUGE}").key == "bad_size"
+    assert usage_error(f"a red fox --size 768 x {HUGE}").reason == "bad_size"
     assert parse_draw("a red fox --size 512 9999 cats").prompt == "a red fox 9999 cats"
 
 
@@ -490,7 +490,7 @@ def test_size_tail_out_of_range_is_a_size_error_not_prompt_words() -> None:
 )
 def test_scale_forms(text: str, value: float | None) -> None:
     if value is None:
-        assert usage_error(text).key == "bad_number"
+        assert usage_error(text).reason == "bad_number"
     else:
         assert parse_draw(text).scale == value
 
@@ -526,12 +526,12 @@ INVISIBLE = [
 def test_invisible_prompts_are_empty(char: str) -> None:
     for text in (char, char * 3, f"{char} {char}", f"{char} --size 768x512 {char}{char}"):
         error = usage_error(text)
-        assert error.key == "empty_prompt", repr(text)
+        assert error.reason == "empty_prompt", repr(text)
         assert error.text("en").startswith("Tell me what to draw.")
 
 
 def test_a_prompt_of_every_invisible_character_at_once_is_empty() -> None:
-    assert usage_error("".join(INVISIBLE) + " --seed 1").key == "empty_prompt"
+    assert usage_error("".join(INVISIBLE) + " --seed 1").reason == "empty_prompt"
 
 
 @pytest.mark.parametrize(
@@ -551,7 +551,7 @@ def test_real_text_with_invisible_characters_stays(text: str, prompt: str) -> No
 
 @pytest.mark.parametrize("mark", ["\u200b", "\u202e\u2066", "\u0000", "\u3164"])
 def test_invisible_watermark_text_is_refused(mark: str) -> None:
-    assert usage_error(f'a red fox --watermark "{mark}"').key == "bad_watermark"
+    assert usage_error(f'a red fox --watermark "{mark}"').reason == "bad_watermark"
 
 
 @pytest.mark.parametrize(

@@ -15,14 +15,14 @@ import stamina
 
 from core.images import ImageError, decode_base64
 from core.params import DrawParams, Watermark
-from core.relay import (
+from core.relay import RelayClient
+from core.relay_errors import (
     OutputRefused,
     PromptRefused,
     RelayAuthError,
     RelayBadRequest,
     RelayBalanceError,
     RelayBusy,
-    RelayClient,
     RelayError,
     RelayImageError,
     RelayInternal,
@@ -156,7 +156,7 @@ async def test_prompt_refused_is_final(
 ) -> None:
     relay.script(Reply.volc_error(code, http_status=http_status))
     error = await fails(client, PromptRefused)
-    assert error.kind == "prompt_refused" and not error.retryable
+    assert error.reason == "prompt_refused" and not error.retryable
     assert error.code == code and error.request_id
     assert len(relay.calls) == 1
 
@@ -167,7 +167,7 @@ async def test_output_refused_is_retried_once(
 ) -> None:
     relay.default = Reply.volc_error(code)
     error = await fails(client, OutputRefused)
-    assert error.kind == "output_refused" and error.code == code
+    assert error.reason == "output_refused" and error.code == code
     assert len(relay.calls) == 2
 
 
@@ -266,7 +266,7 @@ async def test_no_pause_is_started_that_would_end_past_the_deadline(relay: FakeR
     assert first.finished_at is not None
     assert 1.0 <= second.started_at - first.finished_at < 1.5 + 0.3  # 1 s + jitter up to 0.5
     assert time.monotonic() - started < 2.0
-    assert error.kind == "busy"
+    assert error.reason == "busy"
 
 
 async def test_the_deadline_bounds_attempts_and_pauses(relay: FakeRelay) -> None:
@@ -304,7 +304,7 @@ async def test_wrong_key_is_an_auth_error(relay: FakeRelay) -> None:
     async with RelayClient(relay.base_url, "sk-wrong") as client:
         with pytest.raises(RelayAuthError) as caught:
             await client.generate(payload())
-    assert caught.value.kind == "bad_key"
+    assert caught.value.reason == "bad_key"
     assert relay.calls[0].error == "invalid api key" and len(relay.calls) == 1
 
 
@@ -321,7 +321,7 @@ async def test_hang_ends_within_about_the_deadline(relay: FakeRelay) -> None:
         error = await fails(client, RelayUnreachable)
     elapsed = time.monotonic() - started
     assert 0.9 <= elapsed < 3.0
-    assert error.kind == "unreachable"
+    assert error.reason == "unreachable"
 
 
 async def test_unreachable_host() -> None:
@@ -331,7 +331,7 @@ async def test_unreachable_host() -> None:
     async with RelayClient(f"http://127.0.0.1:{port}", API_KEY) as client:
         with pytest.raises(RelayUnreachable) as caught:
             await client.generate(payload())
-    assert caught.value.kind == "unreachable" and caught.value.retryable
+    assert caught.value.reason == "unreachable" and caught.value.retryable
     assert API_KEY not in str(caught.value)
 
 
@@ -479,7 +479,7 @@ async def test_answer_over_the_body_cap_is_refused(relay: FakeRelay) -> None:
     relay.script(Reply.raw(200, success_body(encoded, encoded, encoded)))
     async with make_client(relay, max_image_bytes=100_000) as client:
         error = await fails(client, RelayImageError)
-    assert "answer is larger than" in str(error) and error.kind == "image"
+    assert "answer is larger than" in str(error) and error.reason == "image"
     assert len(relay.calls) == 1
 
 
