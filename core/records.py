@@ -7,6 +7,7 @@ are the only places that know which columns hold it.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
@@ -190,3 +191,36 @@ class Usage:
     in_flight: int
     chat_used: int
     chat_limit: int
+
+
+def unrecorded(
+    new: NewGeneration,
+    generation_id: int,
+    paths: list[str],
+    meta: list[dict[str, Any]],
+    request_id: str | None,
+    relay_seconds: float,
+) -> Generation:
+    """The generation as it will be recorded, for delivering before the record is written."""
+    now = time.time()
+    return Generation(
+        id=generation_id,
+        user_key=new.user_key,
+        chat_key=new.chat_key,
+        platform=new.platform,
+        day=new.day,
+        status=Status.GENERATED,
+        params=recorded_params(new.params, new.watermark),
+        created_at=now,
+        finished_at=now,
+        error_kind=None,
+        relay_request_id=request_id,
+        relay_seconds=relay_seconds,
+        image_paths=paths,
+        image_meta=meta,
+        file_refs={},
+        parent_id=new.parent_id,
+        source_key=new.source_key,
+        address=new.address,
+        owner=new.owner,
+    )

@@ -9,7 +9,7 @@ import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from core.config import Settings
 from core.images import Image
 from core.kept import load_images, save_images
 from core.ledger import Ledger
-from core.params import SEED_MAX, DrawParams, Watermark
+from core.params import SEED_MAX, DrawParams
 from core.records import (
     DRAWING,
     AlreadyHandled,
@@ -28,7 +28,7 @@ from core.records import (
     NewGeneration,
     Reserved,
     Status,
-    recorded_params,
+    unrecorded,
 )
 from core.relay import RelayClient, RelayResult
 from core.relay_errors import RelayBusy, RelayError
@@ -246,7 +246,7 @@ class DrawService:
         if generation is not None:
             return generation
         log.warning("generation %d: delivered before its record could be written", generation_id)
-        return unrecorded(generation_id, new, paths, meta, result)
+        return unrecorded(new, generation_id, paths, meta, result.request_id, result.seconds)
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -277,7 +277,7 @@ class DrawService:
         with store.sqlite.atomic():
             store.touch_user(requester.key, requester.name, requester.language_code)
             store.touch_chat(place.key, place.title, place.is_group)
-        watermark = params.watermark.apply(self.chat_watermark(store, place.key))
+        watermark = params.watermark.apply(store.chat_watermark(place.key, self.settings.watermark))
         limits = store.effective_limits(requester.key, place.key, self.base_limits())
         assert params.seed is not None
         new = NewGeneration(
@@ -293,16 +293,6 @@ class DrawService:
             owner=self.owner,
         )
         return store.reserve(new, limits), new
-
-    def chat_watermark(self, store: Store, chat_key: str) -> Watermark:
-        """The deployment's watermark with the chat's own default applied."""
-        base = self.settings.watermark
-        chat = store.chat(chat_key) or {}
-        if chat.get("watermark") is not None:
-            base = replace(base, enabled=bool(chat["watermark"]))
-        if chat.get("watermark_text"):
-            base = replace(base, text=chat["watermark_text"])
-        return base
 
     async def _settle_failure(
         self, generation_id: int, kind: str, error: BaseException | None, draw_id: str
@@ -384,35 +374,3 @@ class DrawService:
                 await asyncio.wait(late, timeout=10)
             return len(late)
         return 0
-
-
-def unrecorded(
-    generation_id: int,
-    new: NewGeneration,
-    paths: list[str],
-    meta: list[dict[str, Any]],
-    result: RelayResult,
-) -> Generation:
-    """The generation as it will be recorded, for delivering before the record is written."""
-    now = time.time()
-    return Generation(
-        id=generation_id,
-        user_key=new.user_key,
-        chat_key=new.chat_key,
-        platform=new.platform,
-        day=new.day,
-        status=Status.GENERATED,
-        params=recorded_params(new.params, new.watermark),
-        created_at=now,
-        finished_at=now,
-        error_kind=None,
-        relay_request_id=result.request_id,
-        relay_seconds=result.seconds,
-        image_paths=paths,
-        image_meta=meta,
-        file_refs={},
-        parent_id=new.parent_id,
-        source_key=new.source_key,
-        address=new.address,
-        owner=new.owner,
-    )

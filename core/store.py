@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
+from core.processes import Processes
 from core.records import (
     COUNTED,
     DRAWING,
@@ -84,7 +83,7 @@ _USED = (
 )
 
 
-class Store(Upkeep):
+class Store(Upkeep, Processes):
     """Synchronous access to the database; use it from one thread at a time."""
 
     def __init__(self, path: Path | str) -> None:
@@ -287,80 +286,6 @@ class Store(Upkeep):
             [status, kind, code, (detail or "")[:500], request_id, time.time(), generation_id],
         )
         return cursor.rowcount == 1
-
-    # -- processes and what they leave behind --------------------------------------------
-
-    def register_process(self, process_id: str, platforms: list[str], now: float) -> None:
-        self.sqlite.execute(
-            """INSERT INTO processes (id, pid, host, platforms, started_at, heartbeat_at)
-            VALUES (?, ?, ?, ?, ?, ?)""",
-            [process_id, os.getpid(), socket.gethostname(), ",".join(platforms), now, now],
-        )
-
-    def heartbeat(self, process_id: str, now: float) -> None:
-        self.sqlite.execute("UPDATE processes SET heartbeat_at = ? WHERE id = ?", [now, process_id])
-
-    def stop_process(self, process_id: str, now: float) -> None:
-        """A clean exit: its rows are settled; keep the row a day for the record."""
-        self.sqlite.execute(
-            "UPDATE processes SET stopped_at = ?, heartbeat_at = ? WHERE id = ?",
-            [now, now, process_id],
-        )
-        self.sqlite.execute(
-            "DELETE FROM processes WHERE stopped_at IS NOT NULL AND stopped_at < ?",
-            [now - 86400],
-        )
-
-    def adopt_orphans(
-        self, owner: str, platforms: Iterable[str], expired_before: float
-    ) -> list[Generation]:
-        """Take over the draws in flight of processes that are gone (stopped, or silent since
-        `expired_before`) on `platforms`. One statement: each row is adopted once."""
-        names = list(platforms)
-        if not names:
-            return []
-        marks = ",".join("?" for _ in names)
-        with self.sqlite.atomic():
-            rows = list(
-                self.sqlite.query(
-                    f"""UPDATE generations SET owner = ? WHERE status IN {_IN_FLIGHT}
-                    AND platform IN ({marks}) AND (owner IS NULL OR owner NOT IN (
-                        SELECT id FROM processes
-                        WHERE stopped_at IS NULL AND heartbeat_at >= ?))
-                    RETURNING id""",
-                    [owner, *names, expired_before],
-                )
-            )
-        return [g for row in rows if (g := self.get(row["id"])) is not None]
-
-    def in_flight_of(self, owner: str, before: float) -> list[Generation]:
-        """This process's own draws in flight that started before `before` (stuck)."""
-        rows = self.sqlite.query(
-            f"""SELECT * FROM generations WHERE owner = ? AND status IN {_IN_FLIGHT}
-            AND created_at < ?""",
-            [owner, before],
-        )
-        return [Generation.from_row(row) for row in rows]
-
-    def settle_owned(self, owner: str) -> int:
-        """At a clean exit: refund this process's draws that have no image yet."""
-        cursor = self.sqlite.execute(
-            f"""UPDATE generations SET status = 'interrupted', error_kind = 'interrupted',
-            finished_at = ? WHERE owner = ? AND status IN {_DRAWING}""",
-            [time.time(), owner],
-        )
-        return cursor.rowcount
-
-    def settle_stale(self, older_than: float) -> int:
-        """Refund draws with no image yet from before `older_than`: past every deadline,
-        their owner is gone or stuck (a last resort; adoption normally settles them first).
-        A drawn image is never refunded here: it may have reached the user."""
-        cursor = self.sqlite.execute(
-            f"""UPDATE generations SET status = 'interrupted', error_kind = 'interrupted',
-            finished_at = ? WHERE status IN {_DRAWING} AND created_at < ?""",
-            [time.time(), older_than],
-        )
-        return cursor.rowcount
 
     def add_file_refs(self, generation_id: int, platform: str, refs: list[str]) -> None:
         """Remember the platform's own ids for the images, for cheap resends."""

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 from sqlite_utils import Database
+
+from core.params import Watermark
 
 _FAILED = "status IN ('failed', 'interrupted')"
 
@@ -49,6 +52,15 @@ class Upkeep:
     def chat(self, key: str) -> dict[str, Any] | None:
         rows = list(self.sqlite.query("SELECT * FROM chats WHERE key = ?", [key]))
         return rows[0] if rows else None
+
+    def chat_watermark(self, chat_key: str, base: Watermark) -> Watermark:
+        """The deployment's watermark `base` with the chat's own default applied."""
+        chat = self.chat(chat_key) or {}
+        if chat.get("watermark") is not None:
+            base = replace(base, enabled=bool(chat["watermark"]))
+        if chat.get("watermark_text"):
+            base = replace(base, text=chat["watermark_text"])
+        return base
 
     def _scalar(self, sql: str, params: list[Any]) -> Any:
         return self.sqlite.execute(sql, params).fetchone()[0]
