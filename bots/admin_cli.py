@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 
 from core.config import Settings
 from core.request import Requester
@@ -55,29 +56,75 @@ def _limit(value: str) -> int | None:
     return None if value == "default" else int(value)
 
 
+Operation = Callable[[Core, list[str]], Awaitable[str]]
+
+
+async def _ban(core: Core, args: list[str], banned: bool = True) -> str:
+    await core.admin.ban(_key(args[0]), banned, " ".join(args[1:]) or None)
+    return f"{'ban' if banned else 'unban'}: {args[0]}"
+
+
+async def _unban(core: Core, args: list[str]) -> str:
+    return await _ban(core, args, banned=False)
+
+
+async def _limit_user(core: Core, args: list[str]) -> str:
+    await core.admin.set_user(_key(args[0]), daily_limit=_limit(args[1]))
+    return f"daily limit of {args[0]}: {args[1]}"
+
+
+def _chat_limit(name: str, column: str) -> Operation:
+    async def operation(core: Core, args: list[str]) -> str:
+        await core.admin.set_chat(_key(args[0]), **{column: _limit(args[1])})
+        return f"{name} of {args[0]}: {args[1]}"
+
+    return operation
+
+
+def _switch(enabled: bool) -> Operation:
+    async def operation(core: Core, args: list[str]) -> str:
+        await core.admin.set_chat(_key(args[0]), enabled=int(enabled))
+        return f"{'enabled' if enabled else 'disabled'} drawing in {args[0]}"
+
+    return operation
+
+
+async def _stats(core: Core, args: list[str]) -> str:
+    return await core.admin.stats(core.settings.default_language)
+
+
+async def _history(core: Core, args: list[str]) -> str:
+    count = int(args[1]) if len(args) > 1 else 20
+    return await core.admin.user_history(_key(args[0]), count)
+
+
+async def _forget(core: Core, args: list[str]) -> str:
+    platform, _, user_id = _key(args[0]).partition(":")
+    return await core.account.forget(Requester(platform, user_id))
+
+
+async def _balance(core: Core, args: list[str]) -> str:
+    return await core.admin.balance(core.settings.default_language)
+
+
+# The operator's commands (see USAGE): the CLI's own registration.
+OPERATIONS: dict[str, Operation] = {
+    "ban": _ban,
+    "unban": _unban,
+    "limit-user": _limit_user,
+    **{name: _chat_limit(name, column) for name, column in CHAT_COLUMNS.items()},
+    "enable": _switch(True),
+    "disable": _switch(False),
+    "stats": _stats,
+    "history": _history,
+    "forget": _forget,
+    "balance": _balance,
+}
+
+
 async def _run(settings: Settings, command: str, args: list[str]) -> str:
-    async with Core.open(settings, platforms=[]) as core:
-        admin, lang = core.admin, settings.default_language
-        if command in ("ban", "unban"):
-            await admin.ban(_key(args[0]), command == "ban", " ".join(args[1:]) or None)
-            return f"{command}: {args[0]}"
-        if command == "limit-user":
-            await admin.set_user(_key(args[0]), daily_limit=_limit(args[1]))
-            return f"daily limit of {args[0]}: {args[1]}"
-        if command in CHAT_COLUMNS:
-            await admin.set_chat(_key(args[0]), **{CHAT_COLUMNS[command]: _limit(args[1])})
-            return f"{command} of {args[0]}: {args[1]}"
-        if command in ("enable", "disable"):
-            await admin.set_chat(_key(args[0]), enabled=int(command == "enable"))
-            return f"{command}d drawing in {args[0]}"
-        if command == "stats":
-            return await admin.stats(lang)
-        if command == "history":
-            count = int(args[1]) if len(args) > 1 else 20
-            return await admin.user_history(_key(args[0]), count)
-        if command == "forget":
-            platform, _, user_id = _key(args[0]).partition(":")
-            return await core.account.forget(Requester(platform, user_id))
-        if command == "balance":
-            return await admin.balance(lang)
+    operation = OPERATIONS.get(command)
+    if operation is None:
         raise ValueError(command)
+    async with Core.open(settings, platforms=[]) as core:
+        return await operation(core, args)
