@@ -117,25 +117,50 @@ class Front:
             log.info("a button with unknown data was pressed: %r", data[:80])
             return None
         action, generation_id = pressed
+        return await BUTTONS[action](self, asked, generation_id)
+
+
+# -- the buttons under a picture ------------------------------------------------------------
+
+
+async def send_original(front: Front, asked: Asked, generation_id: int) -> Answer:
+    """The kept file, free: one's own, or one posted in this chat."""
+    request = asked.request
+    outcome = await front.account.original(
+        request.requester, generation_id, request.place, lang=asked.lang
+    )
+    return front.answer(outcome, asked.lang, original=True)
+
+
+def redraw(*, new_seed: bool = False, turn: bool = False) -> ButtonRoute:
+    """Draw a posted picture again (anyone may, where it was posted): a new seed, or the
+    same seed at the other shape."""
+
+    async def route(front: Front, asked: Asked, generation_id: int) -> Answer:
         request = asked.request
-        if action is Action.ORIGINAL:
-            outcome = await self.account.original(
-                request.requester, generation_id, request.place, lang=asked.lang
-            )
-            return self.answer(outcome, asked.lang, original=True)
-        outcome = await self.account.redo(
+        outcome = await front.account.redo(
             request.requester,
             request.place,
             generation_id,
-            new_seed=action is Action.AGAIN,
-            turn=action is Action.RESIZE,
+            new_seed=new_seed,
+            turn=turn,
             source_key=request.source_key,
             anyone=True,
             lang=asked.lang,
             working=request.working,
             address=request.address,
         )
-        return self.answer(outcome, asked.lang)
+        return front.answer(outcome, asked.lang)
+
+    return route
+
+
+ButtonRoute = Callable[[Front, Asked, int], Awaitable[Answer]]
+BUTTONS: dict[Action, ButtonRoute] = {
+    Action.AGAIN: redraw(new_seed=True),
+    Action.RESIZE: redraw(turn=True),
+    Action.ORIGINAL: send_original,
+}
 
 
 # -- the commands -------------------------------------------------------------------------
