@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from core.config import Settings
-from core.params import DrawParams
+from core.params import DrawParams, Watermark
 from core.records import Limits, NewGeneration, Reserved
 from core.request import Place, Requester
 from core.root import Core
@@ -132,19 +132,12 @@ def bench_store(folder: Path, count: int) -> float:
             chat_key="bench:chat",
             platform="bench",
             day="2026-01-01",
-            prompt="p",
-            width=512,
-            height=512,
-            seed=index,
-            steps=25,
-            scale=3.5,
-            expand=True,
-            super_res=True,
-            watermark={},
+            params=DrawParams("p", width=512, height=512, seed=index),
+            watermark=Watermark(),
         )
         reserved = store.reserve(new, limits)
         assert isinstance(reserved, Reserved)
-        store.settle_success(
+        store.settle_generated(
             reserved.generation_id,
             images=[{}],
             paths=[],
@@ -153,6 +146,7 @@ def bench_store(folder: Path, count: int) -> float:
             attempts=1,
             rephrased=None,
         )
+        store.settle_delivered(reserved.generation_id, "bench", [])
     elapsed = time.perf_counter() - started
     store.close()
     return count / elapsed
