@@ -154,8 +154,8 @@ class DiscordHandlers:
                 self.running.discard(task)
 
     def lang(self, interaction: Interaction) -> str:
-        """The language of the sentences core does not write (the generic error)."""
-        return messages.language(language_code(interaction), self.core.settings.default_language)
+        """The asker's language, as core resolves it (for the generic error sentence)."""
+        return self.core.service.lang(requester_of(interaction))
 
     # -- answering --------------------------------------------------------------------------
 
