@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import getpass
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-from core import Answer, Core, Pictures, Place, Receipt, Request, Requester, Say
+from core import Answer, Button, Core, Pictures, Place, Receipt, Request, Requester, Say
 
 PROMPT = "drawbot> "
 # The terminal's own words for leaving; everything else goes to core.
@@ -50,19 +49,21 @@ class Console:
         self.requester = Requester("console", user, name=user, language_code=None)
         self.place = Place("console", user, title="console", is_group=False)
 
-    @contextlib.asynccontextmanager
-    async def working(self, sentence: str) -> AsyncIterator[None]:
-        """While a draw runs: say so once."""
-        self.out(sentence)
-        yield
+    async def queued(self, text: str, cancel: Button) -> None:
+        """A draw waits for the relay: where it stands (core says when)."""
+        self.out(text)
+
+    async def drawing(self, text: str, cancel: Button, elapsed: float) -> None:
+        self.out(text)
+
+    async def finished(self) -> None:
+        """Nothing to take down in a terminal."""
 
     async def handle(self, line: str) -> bool:
         """Answer one line; False when the user asked to quit."""
         if line.strip().lower() in QUIT:
             return False
-        request = Request(
-            self.requester, self.place, text=line, working=self.working, address="console"
-        )
+        request = Request(self.requester, self.place, text=line, progress=self, address="console")
         await self.courier("console", await self.core.front.handle(request))
         return True
 

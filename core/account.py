@@ -10,7 +10,7 @@ from core import messages
 from core.answer import resize_choice
 from core.kept import load_images, remove_files
 from core.records import Generation
-from core.request import Place, Requester, Working
+from core.request import Place, Progress, Requester
 from core.service import Delivered, DrawService, Outcome, Refused
 from core.store import Store
 
@@ -104,7 +104,7 @@ class Account:
         source_key: str | None = None,
         anyone: bool = False,
         lang: str | None = None,
-        working: Working | None = None,
+        progress: Progress | None = None,
         address: str | None = None,
     ) -> Outcome:
         """Draw a generation again: same seed by default, a new one, the other shape (`turn`,
@@ -142,7 +142,7 @@ class Account:
             source_key=source_key,
             parent_id=generation.id,
             lang=lang,
-            working=working,
+            progress=progress,
             address=address,
         )
 

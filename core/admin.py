@@ -164,11 +164,16 @@ class Admin:
         failures = ", ".join(f"{k}: {v}" for k, v in figures["failures"].items()) or "-"
         top = ", ".join(f"{name or key} ({n})" for key, name, n in figures["top_users"]) or "-"
         mean = figures["mean_relay_seconds"]
+        window = self.service.dispatcher.window
         return messages.text(
             "stats",
             lang,
             **{**figures, "failures": failures, "top": top},
             mean=f"{mean:.1f}s" if mean else "-",
+            window=window.size,
+            ceiling=window.ceiling,
+            pushbacks=window.pushbacks,
+            waiting=self.service.queue.waiting,
         )
 
     async def balance(self, lang: str) -> str:

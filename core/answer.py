@@ -25,6 +25,7 @@ class Action(StrEnum):
     AGAIN = "again"  # draw the same prompt with a new seed
     RESIZE = "resize"  # the same seed at the other shape (see resize_choice)
     ORIGINAL = "original"  # send the stored file again, free
+    CANCEL = "cancel"  # drop a draw that waits or runs (under its status)
 
 
 # `g:<action>:<id>`; Discord's older buttons say `drawbot:`, Telegram's `size` and `orig`.

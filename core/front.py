@@ -147,7 +147,7 @@ def redraw(*, new_seed: bool = False, turn: bool = False) -> ButtonRoute:
             source_key=request.source_key,
             anyone=True,
             lang=asked.lang,
-            working=request.working,
+            progress=request.progress,
             address=request.address,
         )
         return front.answer(outcome, asked.lang)
@@ -155,11 +155,19 @@ def redraw(*, new_seed: bool = False, turn: bool = False) -> ButtonRoute:
     return route
 
 
+async def cancel_one(front: Front, asked: Asked, generation_id: int) -> Answer:
+    """The cancel button under a draw's status: only its author may; the draw itself then
+    answers that it was cancelled."""
+    dropped = front.service.cancel(asked.request.requester.key, generation_id)
+    return Say(messages.text("cancel_not_yours", asked.lang)) if dropped is None else None
+
+
 ButtonRoute = Callable[[Front, Asked, int], Awaitable[Answer]]
 BUTTONS: dict[Action, ButtonRoute] = {
     Action.AGAIN: redraw(new_seed=True),
     Action.RESIZE: redraw(turn=True),
     Action.ORIGINAL: send_original,
+    Action.CANCEL: cancel_one,
 }
 
 
@@ -185,7 +193,7 @@ async def draw(front: Front, asked: Asked, args: str) -> Answer:
         params,
         source_key=request.source_key,
         lang=asked.lang,
-        working=request.working,
+        progress=request.progress,
         address=request.address,
     )
     return front.answer(outcome, asked.lang)
@@ -211,7 +219,7 @@ async def redo(front: Front, asked: Asked, args: str) -> Answer:
         chosen,
         source_key=request.source_key,
         lang=asked.lang,
-        working=request.working,
+        progress=request.progress,
         address=request.address,
     )
     return front.answer(outcome, asked.lang)
@@ -227,6 +235,14 @@ async def original(front: Front, asked: Asked, args: str) -> Answer:
         request.requester, chosen, request.place, lang=asked.lang
     )
     return front.answer(outcome, asked.lang, original=True)
+
+
+async def cancel(front: Front, asked: Asked, args: str) -> Answer:
+    """/cancel: drop every draw of the asker that waits or runs; each is refunded."""
+    dropped = front.service.cancel(asked.request.requester.key) or 0
+    if not dropped:
+        return Say(messages.text("nothing_to_cancel", asked.lang))
+    return Say(messages.text("cancel_done", asked.lang, count=dropped))
 
 
 async def start(front: Front, asked: Asked, args: str) -> Answer:
@@ -264,6 +280,7 @@ COMMANDS: dict[str, Route] = {
     "draw": draw,
     "redo": redo,
     "original": original,
+    "cancel": cancel,
     "start": start,
     "help": help_,
     "quota": quota,

@@ -127,12 +127,14 @@ class RelayClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def generate(self, payload: dict[str, Any]) -> RelayResult:
+    async def generate(self, payload: dict[str, Any], *, retry_busy: bool = True) -> RelayResult:
         """Call the relay until it gives images, a final error, or the deadline passes.
 
         stamina runs the attempts: exponential backoff with jitter, at most `max_attempts`,
         only on errors `worth_retrying` accepts. One deadline bounds them all, pauses included;
         a pause that could not end before the deadline is not started (the error stands).
+        Without `retry_busy`, a busy answer is raised at once (the caller queues the draw again
+        and narrows its window: core/dispatch.py).
         """
         started = time.monotonic()
         ends = started + self._deadline
@@ -142,6 +144,8 @@ class RelayClient:
         def worth_retrying(error: Exception) -> bool | float:
             nonlocal last
             if not isinstance(error, RelayError) or not error.retryable or attempt is None:
+                return False
+            if isinstance(error, RelayBusy) and not retry_busy:
                 return False
             if attempt.num >= self._max_attempts:
                 return False  # stamina would stop here too; this keeps the log line honest

@@ -7,12 +7,27 @@ gives it to `Front.handle`; it never decides what the text or the button means.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-# What the platform shows while a draw runs (a chat action, a printed line); it is given the
-# sentence core would say ("Drawing… (768x512)") and may show it or not.
-Working = Callable[[str], AbstractAsyncContextManager[None]]
+if TYPE_CHECKING:
+    from core.answer import Button
+
+
+class Progress(Protocol):
+    """How the platform shows a draw that waits or runs (core/progress.py says when and
+    what): a status message edited in place, a chat action, the deferred reply, a line."""
+
+    async def queued(self, text: str, cancel: Button) -> None:
+        """Waiting for the relay: where the draw stands (`cancel` drops it)."""
+
+    async def drawing(self, text: str, cancel: Button, elapsed: float) -> None:
+        """At the relay for `elapsed` seconds (0 in the first call, when it starts)."""
+
+    async def finished(self) -> None:
+        """The draw ended (its answer follows): take any status down."""
+
+
 # Asks the platform whether the asker administers the chat; called only when it matters.
 ChatAdminCheck = Callable[[], Awaitable[bool]]
 
@@ -60,7 +75,7 @@ class Request:
     bot_username: str | None = None  # `/draw@another_bot` is not for us
     chat_admin: ChatAdminCheck | None = None
     admin_prefix: str = "/"  # how admin commands are written here ("/admin " on Discord)
-    working: Working | None = None
+    progress: Progress | None = None
     # Where the platform can post to the asker later without this event (after a restart):
     # opaque to core, written by the adapter, read back by its courier.
     address: str | None = None

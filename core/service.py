@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from core import messages
 from core.config import Settings
+from core.dispatch import Dispatcher
 from core.images import Image
 from core.kept import load_images, save_images
 from core.ledger import Ledger
 from core.params import SEED_MAX, DrawParams
+from core.progress import Reporter
+from core.queue import Ticket
 from core.records import (
     DRAWING,
     AlreadyHandled,
@@ -31,8 +33,8 @@ from core.records import (
     unrecorded,
 )
 from core.relay import RelayClient, RelayResult
-from core.relay_errors import RelayBusy, RelayError
-from core.request import Place, Requester, Working
+from core.relay_errors import RelayError
+from core.request import Place, Progress, Requester
 from core.store import Store, StoreThread
 
 log = logging.getLogger(__name__)
@@ -76,8 +78,11 @@ class DrawService:
         self.owner = owner  # this process, in the processes table
         self.ledger = Ledger(store)
         self.relay = relay
-        self._cap = asyncio.Semaphore(settings.max_concurrent_draws)
         self.queue_seconds = max(30.0, QUEUE_DEADLINE - settings.relay_timeout)
+        self.dispatcher = Dispatcher(relay, settings.max_concurrent_draws, self.queue_seconds)
+        self.queue = self.dispatcher.queue
+        self._running: dict[int, tuple[str, asyncio.Task[Any] | None]] = {}
+        self._cancelled: set[int] = set()
         self._tasks: set[asyncio.Task[Outcome]] = set()
         self._closing = False
         self.alert_sinks: list[AlertSink] = []
@@ -118,11 +123,11 @@ class DrawService:
         source_key: str | None = None,
         parent_id: int | None = None,
         lang: str | None = None,
-        working: Working | None = None,
+        progress: Progress | None = None,
         address: str | None = None,
     ) -> Outcome:
         """Draw `params` for `requester` in `place`; every path ends in Delivered or Refused.
-        `working` is shown from the reservation until the images are in."""
+        `progress` shows the draw's place in the queue and its time at the relay."""
         lang = lang or self.lang(requester)
         if self._closing:
             return Refused("shutting_down", messages.text("shutting_down", lang))
@@ -130,7 +135,7 @@ class DrawService:
         if locked and not params.watermark.is_default:
             return Refused("watermark_locked", messages.text("watermark_locked", lang))
         task = asyncio.create_task(
-            self._draw(requester, place, params, source_key, parent_id, lang, working, address)
+            self._draw(requester, place, params, source_key, parent_id, lang, progress, address)
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -144,7 +149,7 @@ class DrawService:
         source_key: str | None,
         parent_id: int | None,
         lang: str,
-        working: Working | None,
+        progress: Progress | None,
         address: str | None,
     ) -> Outcome:
         draw_id = uuid.uuid4().hex[:8]
@@ -176,13 +181,22 @@ class DrawService:
             params.size,
             params.seed,
         )
-        showing = working(messages.text("drawing", lang, size=params.size)) if working else None
+        ticket = Ticket(requester.key, place.key, generation_id)
+        reporter = Reporter(progress, self.queue, ticket, lang, params.size) if progress else None
+        self._running[generation_id] = (requester.key, asyncio.current_task())
         try:
-            async with showing or contextlib.nullcontext(), self._slot():
-                await self.ledger.write_or_later(Store.start_generating, generation_id)
-                result = await self.relay.generate(params.to_payload(new.watermark))
+            result = await self.dispatcher.generate(
+                ticket,
+                params.to_payload(new.watermark),
+                reporter,
+                lambda: self.ledger.write_or_later(Store.start_generating, generation_id),
+            )
         except (RelayError, asyncio.CancelledError, Exception) as error:
             return await self._failed(generation_id, error, lang, draw_id)
+        finally:
+            self._running.pop(generation_id, None)
+            if reporter is not None:
+                await reporter.close()
         generation = await self._record_images(generation_id, new, result)
         log.info(
             "draw %s generated generation=%d relay_request_id=%s relay=%.2fs",
@@ -201,7 +215,8 @@ class DrawService:
         if isinstance(error, RelayError):
             kind = error.reason
         elif isinstance(error, asyncio.CancelledError):
-            kind, error = "interrupted", error
+            kind = "cancelled" if generation_id in self._cancelled else "interrupted"
+            self._cancelled.discard(generation_id)
         else:
             log.error("draw %s failed unexpectedly", draw_id, exc_info=error)
             kind = "error"
@@ -212,7 +227,7 @@ class DrawService:
             recorded = await settling
         if kind in ("bad_key", "no_balance"):
             await self._alert(kind)
-        text = messages.text(kind if recorded else "refund_delayed", lang)
+        text = messages.text(kind if recorded else "refund_delayed", lang, id=generation_id)
         return Refused(kind, text, generation_id=generation_id)
 
     async def _record_images(
@@ -248,20 +263,21 @@ class DrawService:
         log.warning("generation %d: delivered before its record could be written", generation_id)
         return unrecorded(new, generation_id, paths, meta, result.request_id, result.seconds)
 
-    @contextlib.asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        """One of the MAX_CONCURRENT_DRAWS relay slots. A draw that cannot get one in time
-        (its answer must still reach the user: Discord's follow-ups expire after 15 minutes)
-        fails as busy and is refunded."""
-        try:
-            async with asyncio.timeout(self.queue_seconds):
-                await self._cap.acquire()
-        except TimeoutError:
-            raise RelayBusy(f"no relay slot free within {self.queue_seconds:.0f}s") from None
-        try:
-            yield
-        finally:
-            self._cap.release()
+    def cancel(self, user_key: str, generation_id: int | None = None) -> int | None:
+        """Drop the asker's draws that wait or run here (one, or all): they end refunded
+        with the 'cancelled' sentence. How many; None if that one is someone else's."""
+        chosen = [
+            (gid, owner, task)
+            for gid, (owner, task) in self._running.items()
+            if generation_id is None or gid == generation_id
+        ]
+        if any(owner != user_key for _, owner, _ in chosen):
+            return None
+        for gid, _, task in chosen:
+            self._cancelled.add(gid)
+            if task is not None:
+                task.cancel()
+        return len(chosen)
 
     def _reserve(
         self,

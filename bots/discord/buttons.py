@@ -20,7 +20,7 @@ Press = Callable[[discord.Interaction[Any], str], Awaitable[None]]
 # Every custom_id of ours, new and old; core judges what it says.
 TEMPLATE = r"(?:g|drawbot):[a-z]+:\d{1,18}"
 # Presentation only: the primary button stands out, the others do not.
-STYLES = {Action.AGAIN: discord.ButtonStyle.primary}
+STYLES = {Action.AGAIN: discord.ButtonStyle.primary, Action.CANCEL: discord.ButtonStyle.danger}
 
 
 class ResultButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):

@@ -23,10 +23,11 @@ from typing import Any
 import discord
 
 from bots.discord.buttons import ResultButton, result_button, view_of
+from bots.discord.status import DiscordStatus
 from core import messages
 from core.answer import Answer, Pictures, Receipt, Say
 from core.images import Image
-from core.request import ChatAdminCheck, Place, Request, Requester
+from core.request import ChatAdminCheck, Place, Progress, Request, Requester
 from core.root import Core
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,12 @@ def manager_check(interaction: Interaction) -> ChatAdminCheck:
 
 
 def request_of(
-    interaction: Interaction, *, text: str = "", button: str | None = None, redelivered: bool
+    interaction: Interaction,
+    *,
+    text: str = "",
+    button: str | None = None,
+    redelivered: bool,
+    progress: Progress | None = None,
 ) -> Request:
     return Request(
         requester=requester_of(interaction),
@@ -87,6 +93,7 @@ def request_of(
         chat_admin=manager_check(interaction),
         admin_prefix="/admin ",
         address=f"{interaction.channel_id}:{interaction.user.id}",
+        progress=progress,
     )
 
 
@@ -142,7 +149,10 @@ class DiscordHandlers:
             redelivered = await self.acknowledge(interaction)
             if redelivered is None:
                 return
-            request = request_of(interaction, text=text, button=button, redelivered=redelivered)
+            status = DiscordStatus(interaction, self.button_type)
+            request = request_of(
+                interaction, text=text, button=button, redelivered=redelivered, progress=status
+            )
             answer = await self.front.handle(request)
             await self.render(interaction, answer, redelivered=redelivered)
         except Exception:

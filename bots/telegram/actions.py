@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot
@@ -15,7 +13,6 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter
 
 from bots.telegram.send import Target
-from core.request import Working
 
 log = logging.getLogger(__name__)
 
@@ -33,27 +30,21 @@ class ChatActions:
         self._users: dict[tuple[int, int | None], int] = {}
         self._loops: dict[tuple[int, int | None], asyncio.Task[None]] = {}
 
-    def working(self, target: Target) -> Working:
-        """What core shows while it draws for `target` (the sentence is not shown)."""
-
-        def show(sentence: str) -> AbstractAsyncContextManager[None]:
-            return self.showing(target)
-
-        return show
-
-    @contextlib.asynccontextmanager
-    async def showing(self, target: Target) -> AsyncIterator[None]:
+    def start(self, target: Target) -> None:
+        """One more draw in `target`'s chat: the loop runs while any does."""
         key = (target.chat_id, target.thread_id)
         self._users[key] = self._users.get(key, 0) + 1
         if key not in self._loops:
             self._loops[key] = asyncio.create_task(self._loop(*key), name=f"chat-action:{key}")
-        try:
-            yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key]
-                self._loops.pop(key).cancel()
+
+    def stop(self, target: Target) -> None:
+        key = (target.chat_id, target.thread_id)
+        if key not in self._users:
+            return
+        self._users[key] -= 1
+        if not self._users[key]:
+            del self._users[key]
+            self._loops.pop(key).cancel()
 
     async def _loop(self, chat_id: int, thread_id: int | None) -> None:
         while True:

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bots.telegram.actions import ChatActions
 from bots.telegram.send import Sender, Target
+from bots.telegram.status import TelegramStatus
 from core import messages
 from core.answer import Answer, Receipt, Say
 from core.request import ChatAdminCheck, Place, Request, Requester
@@ -106,7 +107,7 @@ class TelegramHandlers:
             source_key=f"telegram:{chat.id}:{message.message_id}",
             bot_username=self.bot.username,
             chat_admin=chat_admin_check(self.bot, chat, user, message.sender_chat),
-            working=self.actions.working(target),
+            progress=TelegramStatus(self.bot, self.actions, target),
             address=address_of(message),
         )
         await self.render(await self.core.front.handle(request), target)
@@ -127,7 +128,7 @@ class TelegramHandlers:
             source_key=f"telegram:callback:{query.id}",
             bot_username=self.bot.username,
             chat_admin=chat_admin_check(self.bot, message.chat, query.from_user, None),
-            working=self.actions.working(target),
+            progress=TelegramStatus(self.bot, self.actions, target),
             address=address_of(message) if isinstance(message, Message) else None,
         )
         await self.render(await self.core.front.handle(request), target)

@@ -273,9 +273,8 @@ async def test_refusals_are_ephemeral_sentences_in_the_users_language(
 
     assert "refused this prompt" in await refusal([Reply.volc_error(50412)])
     assert "提示词未通过内容审核" in await refusal([Reply.volc_error(50412)], "zh-CN")
-    assert "busy" in await refusal([Reply.volc_error(50429)] * 4)
     assert "did not answer in time" in await refusal([Reply.drop()] * 4)
-    assert "繁忙" in await refusal([Reply.volc_error(50430)] * 4, "zh-CN")
+    assert "内部出错" in await refusal([Reply.html(502)] * 4, "zh-CN")
     # Failures were refunded: two images remain for today, then the quota is spent.
     for _ in range(2):
         await image_of(dc, dc.slash_command("draw", {"prompt": "ok"}))

@@ -163,11 +163,10 @@ async def test_an_image_over_the_photo_limit_goes_as_a_document(
     ("replies", "expected"),
     [
         ([Reply.volc_error(50412)], "The model refused this prompt"),
-        ([Reply.volc_error(50429)] * 4, "The image service is busy"),
         ([Reply.drop()] * 4, "did not answer in time"),
         ([Reply.html(502)] * 4, "internal error"),
     ],
-    ids=["moderation", "busy", "down", "proxy-502"],
+    ids=["moderation", "down", "proxy-502"],
 )
 async def test_relay_failures_become_sentences_and_refund(
     tg: FakeTelegram, relay: FakeRelay, tg_bot: Core, replies: list[Reply], expected: str
@@ -176,6 +175,31 @@ async def test_relay_failures_become_sentences_and_refund(
     tg.user_sends(text="/draw a cat", user_id=1)
     sent = await tg.wait_for_sent(lambda m: m.kind == "text")
     assert expected in (sent.text or "")
+    assert "no quota was used" in (sent.text or "")
+    generation = await tg_bot.store.run(Store.get, 1)
+    assert generation is not None and generation.status == "failed"
+
+
+async def test_a_relay_that_pushes_back_keeps_the_draw_waiting(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """Busy answers (50429, 50430, HTTP 429) narrow the window and queue the draw again."""
+    relay.script(Reply.volc_error(50429), Reply.volc_error(50430), Reply.openai_error(429))
+    tg.user_sends(text="/draw a cat", user_id=1)
+    await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert [m.kind for m in tg.sent] == ["photo"]  # no sentence: it only waited
+    assert len(relay.calls) == 4 and tg_bot.service.dispatcher.wasted == 3
+    assert tg_bot.service.dispatcher.window.pushbacks == 3
+
+
+async def test_a_relay_busy_past_the_queue_deadline_refunds(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg_bot.service.dispatcher.queue_seconds = 0.5  # in production: 14 minutes
+    relay.default = Reply.volc_error(50430)
+    tg.user_sends(text="/draw a cat", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "text")
+    assert "The image service is busy" in (sent.text or "")
     assert "no quota was used" in (sent.text or "")
     generation = await tg_bot.store.run(Store.get, 1)
     assert generation is not None and generation.status == "failed"

@@ -135,7 +135,7 @@ async def test_a_draw_that_waits_too_long_for_a_relay_slot_is_refunded(
     core: Core, relay: FakeRelay
 ) -> None:
     relay.latency = 0.6
-    core.service.queue_seconds = 0.2  # in production: 14 minutes minus RELAY_TIMEOUT
+    core.service.dispatcher.queue_seconds = 0.2  # in production: 14 minutes minus RELAY_TIMEOUT
     outcomes = await burst(core, [user(1), user(2)])
     assert reasons(outcomes) == {"generated": 1, "busy": 1}
     assert len(relay.calls) == 1

@@ -271,6 +271,8 @@ class FakeTelegram(FakeServer):
         }
         self.callback_answer_timeout = callback_answer_timeout
         self.sent: list[SentMessage] = []
+        self.edits: list[JSON] = []  # every editMessageText that changed a message
+        self.deleted: list[tuple[int, int]] = []  # (chat id, message id) the bot deleted
         self.calls: list[ApiCall] = []
         self.chat_actions: list[tuple[int, str]] = []
         self.commands: dict[tuple[str, str], list[JSON]] = {}
@@ -822,6 +824,41 @@ class FakeTelegram(FakeServer):
         reply_id, reply = self._reply_target(params, chat)
         message = self._bot_message(chat, params, {"text": text}, markup, reply)
         self._record_sent("text", params, [message], [], reply_id, markup)
+        return message
+
+    @_api("editMessageText")
+    async def _edit_message_text(self, params: _Params) -> JSON:
+        """The bot's own text message, edited (Telegram refuses an edit that changes nothing)."""
+        message = self._own_message(params)
+        text = self._text(params, "text")
+        markup = self._reply_markup(params)
+        if message.get("text") == text and message.get("reply_markup") == markup:
+            raise bad_request("message is not modified")
+        message["text"] = text
+        if markup is None:
+            message.pop("reply_markup", None)
+        else:
+            message["reply_markup"] = markup
+        message["edit_date"] = int(time.time())
+        self.edits.append(copy.deepcopy(message))
+        notify()
+        return message
+
+    @_api("deleteMessage")
+    async def _delete_message(self, params: _Params) -> bool:
+        message = self._own_message(params)
+        key = (message["chat"]["id"], message["message_id"])
+        del self._messages[key]
+        self.deleted.append(key)
+        notify()
+        return True
+
+    def _own_message(self, params: _Params) -> JSON:
+        chat = self._chat(params)
+        message_id = params.integer("message_id")
+        message = self._messages.get((chat["id"], message_id or 0))
+        if message is None or message["from"]["id"] != self.bot_user["id"]:
+            raise bad_request("message to edit not found")
         return message
 
     @_api("sendPhoto")
