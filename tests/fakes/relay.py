@@ -338,6 +338,10 @@ class FakeRelay(FakeServer):
         self.calls: list[Call] = []
         self.in_flight = 0
         self.max_concurrency_seen = 0
+        # Like Volcengine's per-key concurrency: beyond this many draws at once, 50430 at once.
+        self.concurrency_limit: int | None = None
+        self.drawing = 0  # valid calls being drawn now (the limit counts these)
+        self.pushed_back = 0  # calls answered 50430 because of concurrency_limit
         self.image_fetches = 0
         self._queue: deque[Reply] = deque()
         self._images: dict[str, _Image] = {}
@@ -404,6 +408,18 @@ class FakeRelay(FakeServer):
         if (invalid := self._validate(request, call)) is not None:
             await asyncio.sleep(self.latency)
             return invalid
+        limit = self.concurrency_limit
+        if limit is not None and self.drawing >= limit:
+            self.pushed_back += 1
+            call.reply = Reply.volc_error(50430)
+            return self._volc_error(call, 50430, VOLC_MESSAGES[50430], 429)
+        self.drawing += 1
+        try:
+            return await self._scripted(request, call)
+        finally:
+            self.drawing -= 1
+
+    async def _scripted(self, request: web.Request, call: Call) -> web.StreamResponse:
         reply = self._queue.popleft() if self._queue else self.default
         call.reply = reply
         await asyncio.sleep(self.latency + reply.delay)
