@@ -22,7 +22,7 @@ from core.request import Progress
 log = logging.getLogger(__name__)
 
 FIRST_AFTER = 1.0
-UPDATE_EVERY = 5.0
+UPDATE_EVERY = 3.0
 DRAWING_EVERY = 10.0
 
 

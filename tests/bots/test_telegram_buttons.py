@@ -226,3 +226,38 @@ async def test_original_command_sends_ones_own_picture_free(
     tg.user_sends(text="/original 1", user_id=2)  # not Ben's, and not posted in Ben's chat
     refusal = await tg.wait_for_sent(lambda m: m.chat_id == 2, since=since)
     assert refusal.text == "Drawing #1 was not found (or is not yours)."
+
+
+@pytest.mark.env(MAX_CONCURRENT_DRAWS="1", DAILY_LIMIT="5")
+async def test_a_waiting_draw_has_one_status_message_that_moves_and_can_cancel(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """One status message per waiting draw, replying to its /draw, edited in place and
+    deleted when the picture comes; its cancel button refunds the draw."""
+    relay.latency = 3.0
+    tg.add_chat(GROUP, "supergroup")
+    for user_id in (1, 2, 3):
+        tg.user_sends(f"/draw fox {user_id}", user_id, chat_id=GROUP, chat_type="supergroup")
+    second = await tg.wait_for_sent(lambda m: "#1 in the queue" in (m.text or ""))
+    third = await tg.wait_for_sent(lambda m: "#2 in the queue" in (m.text or ""))
+    assert second.reply_to_message_id is not None and len(second.buttons()) == 1
+
+    def moved() -> bool:
+        edits = [e for e in tg.edits if e["message_id"] == third.message_id]
+        return any("#1 in the queue" in e["text"] for e in edits)
+
+    await wait_for(moved, 10, "the third status to move up")
+    cancel = third.buttons()[0]["callback_data"]
+    assert cancel.startswith("g:cancel:")
+    tg.user_clicks(third, cancel, user_id=3)
+    said = await tg.wait_for_sent(lambda m: "was cancelled" in (m.text or ""))
+    assert said.chat_id == GROUP and "no quota was used" in (said.text or "")
+    await wait_for(lambda: len(photos_of(tg)) == 2, 15, "two photos")
+    await wait_for(lambda: {second.message_id, third.message_id} <= {m for _, m in tg.deleted})
+    rows = await tg_bot.store.run(Store.history, "telegram:3", 5)
+    assert [r.status for r in rows] == ["failed"] and rows[0].error_kind == "cancelled"
+    assert len(relay.calls) == 2
+
+
+def photos_of(tg: FakeTelegram) -> list[SentMessage]:
+    return [m for m in tg.sent if m.kind == "photo"]
