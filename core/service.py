@@ -32,6 +32,7 @@ from core.records import (
 )
 from core.relay import RelayBusy, RelayClient, RelayError, RelayResult
 from core.request import Place, Requester, Working
+from core.secrets import scrub_secrets
 from core.store import Store, StoreThread
 
 log = logging.getLogger(__name__)
@@ -323,7 +324,8 @@ class DrawService:
             generation_id,
             kind=kind,
             code=None if code is None else str(code),
-            detail=str(error) if error is not None else None,
+            # what the relay said, with every secret cut in every shape (core.secrets)
+            detail=None if error is None else scrub_secrets(str(error), self.settings.secrets()),
             request_id=request_id,
             status=status,
         )
