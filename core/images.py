@@ -1,14 +1,19 @@
-"""Images: what the relay returned, checked, fetched within a size cap and a deadline."""
+"""Images: what the relay returned, checked, fetched within a size cap and a deadline, and
+re-encoded to fit a platform's upload limit."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import binascii
+import io
+import math
 import struct
+import time
 from dataclasses import dataclass
 
 import httpx
+import PIL.Image
 
 
 @dataclass(frozen=True)
@@ -120,3 +125,92 @@ async def _download(client: httpx.AsyncClient, url: str, max_bytes: int) -> Imag
                 raise ImageError(f"the image is larger than {max_bytes} bytes")
             chunks.append(chunk)
     return sniff(b"".join(chunks))
+
+
+# -- re-encoding to fit a byte limit ----------------------------------------------------------
+
+# Pictures larger than this (in pixels) are not decoded: a relay image is a few megapixels,
+# and a header claiming more is a decompression bomb, not a drawing.
+FIT_MAX_PIXELS = 64_000_000
+# Below this shorter side a picture is not worth sending: the caller says "too large" instead.
+FIT_MIN_SIDE = 256
+FIT_QUALITIES = (90, 80, 68)
+FIT_ROUNDS = 6
+FIT_SECONDS = 20.0
+
+
+def fit_within(
+    image: Image,
+    max_bytes: int,
+    *,
+    max_side_sum: int | None = None,
+    seconds: float = FIT_SECONDS,
+) -> Image | None:
+    """`image` itself when it already fits; else a JPEG of it of at most `max_bytes` (and,
+    if given, width + height at most `max_side_sum`); None when none can be had (not
+    decodable, too many pixels, or still too large at FIT_MIN_SIDE or after `seconds`).
+
+    JPEG at falling quality, then smaller: each round scales by the square root of how far
+    the last try was over, so a few encodes suffice. CPU-bound: run it off the event loop
+    (`asyncio.to_thread`).
+    """
+    if len(image.data) <= max_bytes and _sides_fit(image.width, image.height, max_side_sum):
+        return image
+    try:
+        with PIL.Image.open(io.BytesIO(image.data)) as source:
+            if source.width * source.height > FIT_MAX_PIXELS:
+                return None
+            picture = _opaque(source)
+    except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
+        return None
+    deadline = time.monotonic() + seconds
+    width, height = picture.size
+    scale = 1.0
+    if max_side_sum is not None and width + height > max_side_sum:
+        scale = max_side_sum / (width + height)
+    floor = min(FIT_MIN_SIDE, int(min(width, height) * scale))  # what the sides allow at most
+    for _ in range(FIT_ROUNDS):
+        size = (max(1, int(width * scale)), max(1, int(height * scale)))
+        if min(size) < floor or time.monotonic() >= deadline:
+            return None
+        frame = picture
+        if size != picture.size:
+            frame = picture.resize(size, PIL.Image.Resampling.LANCZOS)
+        smallest = 0
+        for quality in FIT_QUALITIES:
+            data = _jpeg(frame, quality)
+            if len(data) <= max_bytes:
+                return Image(data, "image/jpeg", size[0], size[1])
+            smallest = len(data)
+            if len(data) > 2 * max_bytes:  # hopeless at this size: go straight to the lowest
+                data = _jpeg(frame, FIT_QUALITIES[-1])
+                if len(data) <= max_bytes:
+                    return Image(data, "image/jpeg", size[0], size[1])
+                smallest = len(data)
+                break
+        # JPEG bytes grow about with the pixel count: shrink both sides by the square root
+        # of how far over the last try was, with a margin, by at least 10% and at most 70%.
+        scale *= min(0.9, max(0.3, math.sqrt(max_bytes / smallest) * 0.9))
+    return None
+
+
+def _sides_fit(width: int, height: int, max_side_sum: int | None) -> bool:
+    return max_side_sum is None or width + height <= max_side_sum
+
+
+def _opaque(source: PIL.Image.Image) -> PIL.Image.Image:
+    """The picture decoded as RGB (or grey), transparency laid on white: what JPEG holds."""
+    if source.mode in ("RGB", "L"):
+        return source.convert(source.mode)
+    if source.mode in ("RGBA", "LA", "P", "PA") or "transparency" in source.info:
+        rgba = source.convert("RGBA")
+        flat = PIL.Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return source.convert("RGB")
+
+
+def _jpeg(picture: PIL.Image.Image, quality: int) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue()

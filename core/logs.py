@@ -9,21 +9,23 @@ import sys
 import time
 from collections.abc import Iterable
 
-# A Telegram bot token anywhere in a URL or text, even one we were not told about.
-_TELEGRAM_TOKEN = re.compile(r"\b\d{6,}:[A-Za-z0-9_-]{30,}\b")
+from core.secrets import forms, scrub
+
+# A Telegram bot token anywhere in a URL or text, even one we were not told about: also right
+# after "/bot" (no word boundary there) and with its colon URL-encoded.
+_TELEGRAM_TOKEN = re.compile(r"(?<!\d)\d{6,}(?::|%3[Aa])[A-Za-z0-9_-]{30,}(?![A-Za-z0-9_-])")
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces secrets (and anything shaped like a bot token) in the rendered message."""
+    """Replaces secrets in every shape (raw, URL-encoded, base64, hex: core.secrets), and
+    anything shaped like a bot token, in the rendered message and the exception text."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self.forms = forms(secrets)
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return _TELEGRAM_TOKEN.sub("***", text)
+        return _TELEGRAM_TOKEN.sub("***", scrub(text, self.forms))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -31,6 +31,7 @@ from core.relay_errors import (
     RelayNoImage,
     RelayUnreachable,
 )
+from core.secrets import forms, scrub
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,8 @@ class RelayClient:
         self._url = base_url.rstrip("/") + path
         self._root = base_url.rstrip("/")
         self._auth = {"Authorization": f"Bearer {api_key}"}
-        self._key = api_key
+        # every shape of the key (raw, URL-encoded, base64...), cut from what the relay says
+        self._key_forms = forms([api_key])
         self._deadline = deadline
         self._max_attempts = max_attempts
         self._max_image_bytes = max_image_bytes
@@ -189,7 +191,7 @@ class RelayClient:
         except httpx.HTTPError as exc:
             raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
         # Some relays echo the key they rejected: it is cut out before anything else.
-        body = _parse_body(response.status_code, response.headers, content, self._key)
+        body = _parse_body(response.status_code, response.headers, content, self._key_forms)
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         request_id = body.get("request_id") or (data or {}).get("request_id")
         images = await self._images(data or {}, request_id)
@@ -253,8 +255,8 @@ class RelayClient:
             raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
         if sub.status_code in (404, 405) or usage.status_code in (404, 405):
             return None
-        sub_body = _parse_body(sub.status_code, sub.headers, sub.content, self._key)
-        usage_body = _parse_body(usage.status_code, usage.headers, usage.content, self._key)
+        sub_body = _parse_body(sub.status_code, sub.headers, sub.content, self._key_forms)
+        usage_body = _parse_body(usage.status_code, usage.headers, usage.content, self._key_forms)
         total = sub_body.get("hard_limit_usd") or sub_body.get("system_hard_limit_usd")
         used_cents = usage_body.get("total_usage")
         if not isinstance(total, int | float) or not isinstance(used_cents, int | float):
@@ -270,14 +272,18 @@ class RelayClient:
         return True
 
 
-def _message(raw: object, secret: str) -> str:
-    """A relay's error message, without our key, short enough for a log line."""
-    text = str(raw or "")
-    return (text.replace(secret, "***") if secret else text)[:200]
+def _message(raw: object, secrets: tuple[str, ...]) -> str:
+    """A relay's error message, without our key in any shape, short enough for a log line."""
+    return scrub(str(raw or ""), secrets)[:200]
+
+
+def _echoed(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A code or request id as the relay sent it; a text one without our key."""
+    return scrub(value, secrets)[:200] if isinstance(value, str) else value
 
 
 def _parse_body(
-    status: int, headers: httpx.Headers, content: bytes, secret: str = ""
+    status: int, headers: httpx.Headers, content: bytes, secrets: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """Turn any relay answer into its JSON body, or raise the matching RelayError."""
     retry_after = _retry_after(headers)
@@ -293,12 +299,12 @@ def _parse_body(
             raise RelayBusy(f"rate limited ({kind})", status=status, retry_after=retry_after)
         raise RelayInternal(f"the relay gave {kind}", status=status)
     if isinstance(body.get("error"), dict | str):
-        raise _openai_error(body["error"], status, retry_after, secret)
-    code = body.get("code", body.get("status"))
-    request_id = body.get("request_id")
+        raise _openai_error(body["error"], status, retry_after, secrets)
+    code = _echoed(body.get("code", body.get("status")), secrets)
+    request_id = _echoed(body.get("request_id"), secrets)
     if code == SUCCESS or (code is None and status == 200 and "data" in body):
         return body
-    message = _message(body.get("message"), secret)
+    message = _message(body.get("message"), secrets)
     if isinstance(code, int) and code in VOLC_CODES:
         raise VOLC_CODES[code](message, code=code, status=status, request_id=request_id)
     if status == 429:
@@ -309,12 +315,12 @@ def _parse_body(
 
 
 def _openai_error(
-    error: dict[str, Any] | str, status: int, retry_after: float | None, secret: str
+    error: dict[str, Any] | str, status: int, retry_after: float | None, secrets: tuple[str, ...]
 ) -> RelayError:
     if isinstance(error, str):
         error = {"message": error}
-    message = _message(error.get("message"), secret)
-    code = error.get("code") or error.get("type")
+    message = _message(error.get("message"), secrets)
+    code = _echoed(error.get("code") or error.get("type"), secrets)
     text = f"{message} {code}".lower()
     if status == 401:
         return RelayAuthError(message, code=code, status=status)

@@ -35,6 +35,7 @@ from core.records import (
 from core.relay import RelayClient, RelayResult
 from core.relay_errors import RelayError
 from core.request import Place, Progress, Requester
+from core.secrets import scrub_secrets
 from core.store import Store, StoreThread
 
 log = logging.getLogger(__name__)
@@ -330,7 +331,8 @@ class DrawService:
             generation_id,
             kind=kind,
             code=None if code is None else str(code),
-            detail=str(error) if error is not None else None,
+            # what the relay said, with every secret cut in every shape (core.secrets)
+            detail=None if error is None else scrub_secrets(str(error), self.settings.secrets()),
             request_id=request_id,
             status=status,
         )

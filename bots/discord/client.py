@@ -112,7 +112,10 @@ class DrawbotClient(discord.Client):
             return None
         if not isinstance(answer, Pictures):
             return None
+        answer = await self.handlers.fitted(answer, UPLOAD_LIMIT)
         content, batches, view = self.handlers.message_parts(answer, UPLOAD_LIMIT)
+        if not any(batches):
+            return None  # nothing could be attached: core refunds it and keeps the file
         for number, files in enumerate(batches):
             extra: dict[str, Any] = {}
             if number == 0:

@@ -9,7 +9,10 @@ follow-up the defer's visibility, so the placeholder is edited first and deleted
 pictures are up); stored originals go to the asker alone.
 
 Files over the interaction's upload limit are split across follow-ups; an image too large on
-its own is left out with core's sentence (it stays on disk and in /history).
+its own is re-encoded to fit (core.images.fit_within, in a thread). One that cannot be is left
+out with core's sentence (it stays on disk and in /history); when no image could be attached,
+the draw is reported undelivered (not charged) and the asker told why. Stored originals are
+never re-encoded: they are asked for as they were drawn.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import asyncio
 import contextlib
 import io
 import logging
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -26,7 +30,7 @@ from bots.discord.buttons import ResultButton, result_button, view_of
 from bots.discord.status import DiscordStatus
 from core import messages
 from core.answer import Answer, Pictures, Receipt, Say
-from core.images import Image
+from core.images import Image, fit_within
 from core.request import ChatAdminCheck, Place, Progress, Request, Requester
 from core.root import Core
 
@@ -118,6 +122,18 @@ def upload_batches(images: list[Image], limit: int) -> tuple[list[list[int]], li
     return batches, too_big
 
 
+async def fit_uploads(images: list[Image], limit: int) -> list[Image]:
+    """Each image over the upload `limit` re-encoded to fit, off the event loop; one that
+    cannot be stays as it is (and `upload_batches` leaves it out)."""
+    fitted: list[Image] = []
+    for image in images:
+        smaller = None
+        if len(image.data) > limit:
+            smaller = await asyncio.to_thread(fit_within, image, limit)
+        fitted.append(smaller or image)
+    return fitted
+
+
 # -- handlers ---------------------------------------------------------------------------------
 
 
@@ -201,6 +217,13 @@ class DiscordHandlers:
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
 
+    async def fitted(self, pictures: Pictures, limit: int) -> Pictures:
+        """The pictures with each image over the upload `limit` re-encoded to fit; stored
+        originals as they are."""
+        if pictures.original or all(len(image.data) <= limit for image in pictures.images):
+            return pictures
+        return replace(pictures, images=await fit_uploads(pictures.images, limit))
+
     def message_parts(
         self, pictures: Pictures, limit: int
     ) -> tuple[str, list[list[discord.File]], discord.ui.View | None]:
@@ -228,7 +251,12 @@ class DiscordHandlers:
     async def post(self, interaction: Interaction, pictures: Pictures) -> None:
         """Pictures as follow-ups: public with buttons, or only to the asker (originals)."""
         public = not pictures.original
-        content, batches, view = self.message_parts(pictures, interaction.filesize_limit)
+        limit = interaction.filesize_limit
+        pictures = await self.fitted(pictures, limit)
+        content, batches, view = self.message_parts(pictures, limit)
+        if public and not any(batches):  # no image could be attached: not delivered
+            await self.none_attached(interaction, pictures, limit)
+            return
         if public:  # resolve the ephemeral placeholder, so the next follow-up can be public
             await interaction.edit_original_response(
                 content=pictures.posted, allowed_mentions=NO_MENTIONS
@@ -258,3 +286,12 @@ class DiscordHandlers:
         if public:
             with contextlib.suppress(discord.HTTPException):
                 await interaction.delete_original_response()
+
+    async def none_attached(self, interaction: Interaction, pictures: Pictures, limit: int) -> None:
+        """Every image is over the upload limit even re-encoded: the draw is refunded, and the
+        asker told why (with the relay's links while they last) and that it did not count."""
+        instead = await self.front.undelivered(pictures)
+        lines = [pictures.too_large(index, limit) for index in range(len(pictures.images))]
+        text = "\n".join([*lines, instead.text])[:CONTENT_MAX]
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)

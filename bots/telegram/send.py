@@ -1,10 +1,20 @@
 """Telegram output: sentences, photos with caption and buttons, documents, albums.
 
 Everything here turns core's answers into Bot API calls; nothing decides anything.
+
+A picture over Telegram's photo limits (10 MB, width + height 10000) is re-encoded to fit as
+a photo rather than sent as a file: Telegram shows every photo recompressed to at most 2560 px
+anyway, so a JPEG under 10 MB loses nothing a viewer sees, while a file would show as an icon
+to tap and download, without preview, and turn the whole album into files. The picture as it
+was drawn stays one button away (/original sends the kept files). Only what cannot become a
+photo (a ratio over 20, an undecodable file) goes as a document: as it is up to the 50 MB a
+bot may upload, re-encoded beyond; past that nothing is sent and core is told it was not
+delivered (so it is not charged).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +32,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 
 from core.answer import Pictures
-from core.images import Image
+from core.images import Image, fit_within
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +40,7 @@ CAPTION_MAX = 1024  # UTF-16 code units, counted after entity parsing
 TEXT_MAX = 4096
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_MAX_SIDES = 10_000  # width + height
+UPLOAD_MAX_BYTES = 50 * 1024 * 1024  # what a bot may upload to api.telegram.org
 
 
 def utf16_len(text: str) -> int:
@@ -60,6 +71,45 @@ def fits_photo(image: Image) -> bool:
         return False
     small, large = sorted((image.width, image.height))
     return small == 0 or large / small <= 20
+
+
+class Unsendable(Exception):
+    """A picture Telegram would refuse whatever we do: not uploaded at all."""
+
+
+async def postable(images: Sequence[Image]) -> tuple[list[Image], bool]:
+    """The images as they will be posted, and whether as photos (see the module docstring):
+    photos, re-encoded where over the photo limits; else documents, re-encoded only over the
+    upload limit. Re-encoding runs in a thread. Unsendable when even a document cannot be."""
+    photos: list[Image] = []
+    for image in images:
+        fitted: Image | None = image
+        if not fits_photo(image):
+            fitted = await asyncio.to_thread(
+                fit_within, image, PHOTO_MAX_BYTES, max_side_sum=PHOTO_MAX_SIDES
+            )
+        if fitted is None or not fits_photo(fitted):
+            break
+        photos.append(fitted)
+    else:
+        return photos, True
+    return [await as_document(image) for image in images], False
+
+
+async def as_document(image: Image) -> Image:
+    """The image as it is when Telegram takes it as a file; else re-encoded to fit."""
+    if len(image.data) <= UPLOAD_MAX_BYTES:
+        return image
+    fitted = await asyncio.to_thread(fit_within, image, UPLOAD_MAX_BYTES)
+    if fitted is None:
+        raise Unsendable(f"{image!r} is over Telegram's {UPLOAD_MAX_BYTES} byte upload limit")
+    return fitted
+
+
+def file_name(pictures: Pictures, index: int, image: Image) -> str:
+    """Core's name for the file, with the extension of what is sent (a JPEG once re-encoded)."""
+    stem = pictures.file_name(index).rpartition(".")[0]
+    return f"{stem}.{image.extension}"
 
 
 def file_id_of(message: Message) -> str | None:
@@ -110,7 +160,7 @@ class Sender:
                 sent = await self._documents(pictures, target)
             else:
                 sent = await self._send_images(pictures, target)
-        except TelegramError as error:
+        except (TelegramError, Unsendable) as error:
             log.warning(
                 "sending generation %d to telegram failed: %s", pictures.generation.id, error
             )
@@ -118,7 +168,11 @@ class Sender:
         return [ref for ref in map(file_id_of, sent) if ref]
 
     async def _documents(self, pictures: Pictures, target: Target) -> list[Message]:
-        """The stored files as they are (what /original and its button ask for)."""
+        """The stored files as they are (what /original and its button ask for); one over the
+        upload limit is not uploaded only to be refused."""
+        for image in pictures.images:
+            if len(image.data) > UPLOAD_MAX_BYTES:
+                raise Unsendable(f"{image!r} is over Telegram's {UPLOAD_MAX_BYTES} byte limit")
         return [
             await self.bot.send_document(
                 document=image.data, filename=pictures.file_name(index), **target.kwargs()
@@ -143,16 +197,15 @@ class Sender:
         self, pictures: Pictures, target: Target, refs: Sequence[str | None]
     ) -> list[Message]:
         text, markup = photo_caption(pictures), keyboard(pictures)
-        images = pictures.images
-        as_photos = all(fits_photo(image) for image in images)
+        images, as_photos = await postable(pictures.images)
         if len(images) == 1:
             content = refs[0] or images[0].data
             common = {"caption": text, "reply_markup": markup, **target.kwargs()}
             if as_photos:
                 return [await self.bot.send_photo(photo=content, **common)]
-            name = pictures.file_name(0)
+            name = file_name(pictures, 0, images[0])
             return [await self.bot.send_document(document=content, filename=name, **common)]
-        album = await self._album(pictures, target, refs, as_photos, text)
+        album = await self._album(pictures, images, target, refs, as_photos, text)
         # An album cannot carry buttons: they follow in a short message of their own.
         if markup is not None:
             await self.text(target, text.splitlines()[-1], markup)
@@ -161,18 +214,19 @@ class Sender:
     async def _album(
         self,
         pictures: Pictures,
+        images: Sequence[Image],
         target: Target,
         refs: Sequence[str | None],
         as_photos: bool,
         text: str,
     ) -> list[Message]:
         media: list[InputMediaPhoto | InputMediaDocument] = []
-        for index, (image, ref) in enumerate(zip(pictures.images, refs, strict=True)):
+        for index, (image, ref) in enumerate(zip(images, refs, strict=True)):
             content = ref if ref is not None else image.data
             first = text if index == 0 else None
             if as_photos:
                 media.append(InputMediaPhoto(content, caption=first))
             else:
-                name = pictures.file_name(index)
+                name = file_name(pictures, index, image)
                 media.append(InputMediaDocument(content, caption=first, filename=name))
         return list(await self.bot.send_media_group(media=media, **target.kwargs()))

@@ -24,6 +24,7 @@ from bots.discord.handlers import upload_batches
 from core.command import parse_draw
 from core.config import SettingRejected, Settings
 from core.images import Image
+from core.records import Limits
 from core.root import Core
 from core.store import Store
 from tests.conftest import child_env
@@ -405,14 +406,15 @@ async def test_upload_limit(core: Core, dc: FakeDiscord, relay: FakeRelay) -> No
         assert len(first.files) == 1 and len(second.files) == 1
         assert first.custom_ids() and not second.custom_ids() and "two" in first.content
 
+        # cut short (undecodable), so not even re-encoding fits them: nothing can be attached
         relay.script(Reply.ok(images=2, image_bytes=8000))
         i = dc.slash_command("draw", {"prompt": "huge"}, guild_id=11)
-        posted = await image_of(dc, i)
-        assert posted.files == [] and "upload limit" in posted.content
-        assert "Image 1" in posted.content and "Image 2" in posted.content
-        assert posted.custom_ids()  # buttons still offered
+        said = await dc.wait_for_response(i, 10, predicate=lambda m: "upload limit" in m.content)
+        assert said.ephemeral and not said.files and "did not count" in said.content
+        assert "Image 1" in said.content and "Image 2" in said.content
         links = relay.calls[-1].image_urls  # the too-large images are linked instead
-        assert links and all(f"at {url} for about a day" in posted.content for url in links)
+        assert links and all(f"at {url} for about a day" in said.content for url in links)
+        assert not [m for m in i.followups if not m.ephemeral]
 
 
 # -- admin, sync, logs, alerts ----------------------------------------------------------------
@@ -653,3 +655,46 @@ async def test_a_button_core_does_not_know_is_let_go(bot: DrawbotClient, dc: Fak
     press = dc.click_button("g:explode:1", legacy_post(posted, "g:explode:1"))
     await wait_for(lambda: press.original is not None and press.original.deleted, 5, "gone")
     assert [c.type for c in press.callbacks] == [5]
+
+
+# -- images over the upload limit -------------------------------------------------------------
+
+
+async def test_an_image_over_the_upload_limit_is_re_encoded_to_fit(
+    core: Core, dc: FakeDiscord, relay: FakeRelay
+) -> None:
+    dc.add_guild(12, "Small", [22], upload_limit=1_000_000)
+    async with running(core, dc):
+        relay.script(Reply.ok(images=1, image_bytes=3_000_000))
+        i = dc.slash_command("draw", {"prompt": "huge", "size": "768x512"}, guild_id=12)
+        posted = await image_of(dc, i)
+        [(name, data)] = posted.files
+        assert name.endswith(".jpg") and data.startswith(b"\xff\xd8")
+        assert len(data) <= 1_000_000
+        assert "upload limit" not in posted.content and posted.custom_ids()
+        [generation] = await history(core)
+        assert generation.status == "delivered"
+        usage = await core.store.run(
+            Store.usage, "discord:5", f"discord:{12}", core.service.today(), Limits()
+        )
+        assert usage.used == 1
+
+
+async def test_an_image_that_cannot_fit_gets_a_sentence_and_is_not_charged(
+    core: Core, dc: FakeDiscord, relay: FakeRelay
+) -> None:
+    """A limit no picture worth sending fits in: the asker is told, nothing is charged."""
+    dc.add_guild(13, "Tiny", [23], upload_limit=2000)
+    async with running(core, dc):
+        relay.script(Reply.ok(images=1, image_bytes=3_000_000))
+        i = dc.slash_command("draw", {"prompt": "huge"}, guild_id=13)
+        said = await dc.wait_for_response(i, 10, predicate=lambda m: "upload limit" in m.content)
+        assert said.ephemeral and not said.files
+        assert "Image 1 (2.9 MB)" in said.content and "did not count" in said.content
+        assert not [m for m in i.followups if not m.ephemeral]
+        [generation] = await history(core)
+        assert generation.status == "failed" and generation.error_kind == "send_failed"
+        usage = await core.store.run(
+            Store.usage, "discord:5", f"discord:{13}", core.service.today(), Limits()
+        )
+        assert usage.used == 0

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from telegram import Bot
 
 from bots.telegram import photo_caption
+from bots.telegram.handlers import TelegramHandlers
+from bots.telegram.send import PHOTO_MAX_BYTES, UPLOAD_MAX_BYTES, Sender, Target
 from core.answer import Pictures
-from core.records import Generation
+from core.images import Image, sniff
+from core.params import DrawParams
+from core.records import Generation, Limits
+from core.request import Place, Requester
 from core.root import Core
+from core.service import Delivered
 from core.store import Store
 from tests.bots.conftest import TG_TOKEN
 from tests.fakes.base import wait_for
@@ -145,15 +152,22 @@ async def test_several_images_go_as_an_album_with_buttons_after(
     assert len(generation.file_refs["telegram"]) == 2
 
 
-async def test_an_image_over_the_photo_limit_goes_as_a_document(
+async def test_an_image_over_the_photo_limit_arrives_as_a_re_encoded_photo(
     tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
 ) -> None:
+    """Over 10 MB: re-encoded under Telegram's photo limit and shown as a photo (not a file),
+    charged once delivered; the file as drawn is kept for /original."""
     relay.script(Reply.ok(image_bytes=11 * 1024 * 1024))
-    tg.user_sends(text="/draw a huge cat", user_id=1)
-    sent = await tg.wait_for_sent(lambda m: m.kind == "document", within=10)
-    assert len(sent.files[0]) == 11 * 1024 * 1024
-    assert sent.message["document"]["file_name"] == "drawbot-1-1.png"
+    tg.user_sends(text="/draw a huge cat --size 768x512", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "photo", within=10)
+    photo = sniff(sent.files[0])
+    assert photo.mime == "image/jpeg" and len(photo.data) <= PHOTO_MAX_BYTES
     assert sent.buttons()[0]["callback_data"] == "g:again:1"
+    generation = await stored(tg_bot, 1, lambda g: g.status == "delivered")
+    kept = sniff(await asyncio.to_thread(Path(generation.image_paths[0]).read_bytes))
+    assert len(kept.data) == 11 * 1024 * 1024  # kept as drawn
+    assert (photo.width, photo.height) == (kept.width, kept.height)  # at full size
+    assert await used_today(tg_bot, "telegram:1") == 1
 
 
 # ------------------------------------------------------------------------------ refusals
@@ -346,3 +360,69 @@ async def test_caption_of_any_prompt_is_accepted_by_the_strict_fake(
     async with Bot(TG_TOKEN, base_url=f"{tg.base_url}/bot") as bot:
         sent = await bot.send_photo(1, make_png(8, 8), caption=caption)
     assert sent.caption == caption
+
+
+# ------------------------------------------------------------------------------ size caps
+
+
+async def used_today(core: Core, user_key: str) -> int:
+    usage = await core.store.run(Store.usage, user_key, user_key, core.service.today(), Limits())
+    return usage.used
+
+
+def padded_png(width: int, height: int, size: int) -> Image:
+    """A picture padded with zeros to `size` bytes, as the fake relay serves huge images."""
+    data = make_png(width, height)
+    return sniff(data + b"\0" * (size - len(data)))
+
+
+def undecodable(size: int) -> Image:
+    """A PNG header over garbage: no codec can re-encode it."""
+    return sniff(make_png(1024, 1024)[:33] + b"\x01" * (size - 33))
+
+
+async def test_an_album_with_one_image_over_the_photo_limit_stays_photos(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    relay.script(Reply.ok(images=2, image_bytes=12 * 1024 * 1024))
+    tg.user_sends(text="/draw two huge cats", user_id=1)
+    album = await tg.wait_for_sent(lambda m: m.kind == "media_group", within=15)
+    assert [m["photo"] for m in album.messages if "photo" in m] and len(album.messages) == 2
+    assert all(len(f) <= PHOTO_MAX_BYTES for f in album.files)
+    await stored(tg_bot, 1, lambda g: g.status == "delivered")
+
+
+async def test_a_picture_that_cannot_be_a_photo_goes_as_the_file_it_is(
+    tg: FakeTelegram, tg_core: Core
+) -> None:
+    """A ratio over 20 cannot be fixed by re-encoding: the file is sent as it is."""
+    tg.add_chat(1)
+    image = padded_png(2100, 100, 11 * 1024 * 1024)
+    pictures = Pictures(generation_with("a long scroll"), [image], "en")
+    async with Bot(TG_TOKEN, base_url=f"{tg.base_url}/bot") as bot:
+        refs = await Sender(bot).pictures(pictures, Target(1))
+    assert refs is not None and len(refs) == 1
+    sent = tg.sent[-1]
+    assert sent.kind == "document" and sent.files[0] == image.data
+    assert sent.message["document"]["file_name"] == "drawbot-12345-1.png"
+
+
+async def test_an_unsendable_picture_gets_a_sentence_and_is_not_charged(
+    tg: FakeTelegram, relay: FakeRelay, tg_core: Core
+) -> None:
+    """Over 50 MB and impossible to re-encode: nothing is uploaded, the asker is told, and
+    the draw is refunded."""
+    tg.add_chat(1)
+    asker = Requester("telegram", "1", "Alice", "en")
+    outcome = await tg_core.service.draw(asker, Place("telegram", "1"), DrawParams("a cat"))
+    assert isinstance(outcome, Delivered)
+    huge = undecodable(UPLOAD_MAX_BYTES + 1)
+    pictures = tg_core.front.pictures(outcome.generation, [huge], "en")
+    async with Bot(TG_TOKEN, base_url=f"{tg.base_url}/bot") as bot:
+        receipt = await TelegramHandlers(tg_core, bot).render(pictures, Target(1))
+    assert receipt is None
+    assert [m.kind for m in tg.sent] == ["text"]
+    assert "could not be sent here, so it did not count" in (tg.sent[0].text or "")
+    generation = await stored(tg_core, outcome.generation.id, lambda g: g.status == "failed")
+    assert generation.error_kind == "send_failed"
+    assert await used_today(tg_core, "telegram:1") == 0

@@ -1,0 +1,99 @@
+"""core.images.fit_within: an image over a byte limit re-encoded to fit, or None."""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+import zlib
+
+import PIL.Image
+
+from core.images import FIT_MIN_SIDE, Image, fit_within, sniff
+from tests.fakes.png import make_png
+
+
+def png_of(picture: PIL.Image.Image) -> Image:
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return sniff(out.getvalue())
+
+
+def noise(width: int, height: int) -> Image:
+    """A picture that compresses badly, like a detailed drawing."""
+    return png_of(PIL.Image.effect_noise((width, height), 90).convert("RGB"))
+
+
+def decoded(image: Image) -> PIL.Image.Image:
+    picture = PIL.Image.open(io.BytesIO(image.data))
+    picture.load()
+    return picture
+
+
+def test_an_image_that_fits_is_returned_as_it_is() -> None:
+    image = sniff(make_png(64, 48))
+    assert fit_within(image, len(image.data)) is image
+
+
+def test_a_padded_image_is_re_encoded_at_full_size() -> None:
+    image = sniff(make_png(1024, 768) + b"\0" * 3_000_000)  # what the fake relay serves
+    fitted = fit_within(image, 1_000_000)
+    assert fitted is not None and fitted.mime == "image/jpeg"
+    assert len(fitted.data) <= 1_000_000
+    assert (fitted.width, fitted.height) == (1024, 768) == decoded(fitted).size
+
+
+def test_a_detailed_image_is_made_smaller_until_it_fits() -> None:
+    image = noise(1200, 800)
+    limit = len(image.data) // 8
+    fitted = fit_within(image, limit)
+    assert fitted is not None and len(fitted.data) <= limit
+    assert fitted.width < 1200 and abs(fitted.width / fitted.height - 1.5) < 0.01
+    assert decoded(fitted).size == (fitted.width, fitted.height)
+    assert sniff(fitted.data) == fitted
+
+
+def test_the_sum_of_sides_is_kept_within_a_limit() -> None:
+    image = sniff(make_png(900, 300))
+    fitted = fit_within(image, 10_000_000, max_side_sum=600)
+    assert fitted is not None and fitted.width + fitted.height <= 600
+    assert fitted.width == 3 * fitted.height
+
+
+def test_transparency_is_laid_on_white() -> None:
+    picture = PIL.Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    fitted = fit_within(png_of(picture), 1_000_000, max_side_sum=500)
+    assert fitted is not None and fitted.mime == "image/jpeg"
+    red, green, blue = decoded(fitted).convert("RGB").getpixel((150, 150))  # type: ignore[misc]
+    assert min(red, green, blue) > 245
+
+
+def test_impossible_limits_give_none() -> None:
+    image = noise(600, 600)
+    assert fit_within(image, 500) is None  # not even at the smallest size worth sending
+    broken = sniff(make_png(1024, 1024)[:4000])  # a truncated download
+    assert fit_within(broken, 1000) is None
+    assert fit_within(sniff(b"\xff\xd8" + b"\0" * 5000), 1000) is None  # not a JPEG at all
+
+
+def test_a_decompression_bomb_is_not_decoded() -> None:
+    """A header claiming 40000x40000 pixels is refused at once, not inflated."""
+    header = struct.pack(">IIBBBBB", 40_000, 40_000, 8, 2, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+    started = time.monotonic()
+    assert fit_within(sniff(data + b"\0" * 2000), 1000) is None
+    assert time.monotonic() - started < 1
+
+
+def test_fitting_is_bounded_in_time() -> None:
+    image = noise(2048, 2048)
+    started = time.monotonic()
+    fitted = fit_within(image, 150_000)
+    assert time.monotonic() - started < 10
+    assert fitted is not None and min(fitted.width, fitted.height) >= FIT_MIN_SIDE
+    assert fit_within(image, 150_000, seconds=0) is None  # the deadline holds too
