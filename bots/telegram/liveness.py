@@ -14,7 +14,8 @@ So the getUpdates request (PTB's `get_updates_request` seam) is a `WatchedPollRe
   and the poll waits until the adapter stops the updater, which cancels it.
 
 Once the adapter is stopping, a refusal is not retried: PTB's last getUpdates (which only
-confirms offsets) is told of an empty batch rather than logging a traceback.
+confirms offsets) is told of an empty batch rather than logging a traceback; after giving up,
+that last call is not even sent.
 
 PTB's own retries (network errors, 409 conflicts, 429) are left as they are: they never stop
 the loop, and /healthz turns 503 when they last longer than `stale_after`.
@@ -96,6 +97,8 @@ class WatchedPollRequest(HTTPXRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         watch = self.watch
+        if watch.problem is not None:  # gave up: PTB's last call at stop would be refused too
+            return HTTPStatus.OK, EMPTY_BATCH
         delays = iter(watch.timings.retry_delays)
         first_refusal: float | None = None
         attempts = 0
