@@ -11,6 +11,7 @@ import sys
 from collections.abc import Coroutine
 from typing import Protocol
 
+from bots.liveness import AdapterDied
 from bots.web import WebServer
 from core.config import ConfigError, SettingRejected, Settings, describe_settings
 from core.logs import setup_logging
@@ -79,7 +80,8 @@ class AdapterFailed(Exception):
 
 async def serve(settings: Settings, names: list[str]) -> None:
     """Run the adapters in one loop; on SIGTERM/SIGINT let draws finish, then stop them.
-    If an adapter fails, the others are stopped the same way and its error is raised."""
+    If an adapter fails, the others are stopped the same way and its error is raised as
+    AdapterFailed (an adapter that may not end by itself raises AdapterDied when it does)."""
     adapters: dict[str, Adapter] = {
         name: importlib.import_module(ADAPTERS[name]).run for name in names
     }
@@ -121,10 +123,16 @@ async def serve(settings: Settings, names: list[str]) -> None:
     for name, failure in failures:
         if isinstance(failure, ConfigError):
             raise failure
-        log.error("%s adapter stopped with an error", name, exc_info=failure)
+        if not isinstance(failure, AdapterDied):  # expected ends carry their own one line
+            log.error("%s adapter stopped with an error", name, exc_info=failure)
     if failures:
         name, failure = failures[0]
-        raise AdapterFailed(f"the {name} adapter stopped: {type(failure).__name__}: {failure}")
+        what = (
+            str(failure)
+            if isinstance(failure, AdapterDied)
+            else f"{type(failure).__name__}: {failure}"
+        )
+        raise AdapterFailed(f"the {name} adapter stopped: {what}")
 
 
 def web_server(core: Core, names: list[str]) -> WebServer | None:

@@ -2,7 +2,10 @@
 persistent buttons, admin alerts, and the adapter's start and stop.
 
 `run` serves until `stop` is set; `sync_commands` publishes the slash commands (done at start
-only with DISCORD_SYNC_COMMANDS=on). Commands are declared in bots/discord/commands.py and
+only with DISCORD_SYNC_COMMANDS=on). discord.py reconnects by itself after transient
+disconnects; when the gateway closes for good (4004 bad token, 4010-4013, 4014 disallowed
+intents) or the client ends by itself, the adapter stops with AdapterDied. /healthz sees the age
+of the last heartbeat ACK. Commands are declared in bots/discord/commands.py and
 answered by bots/discord/handlers.py.
 """
 
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,6 +28,7 @@ from discord import app_commands
 from bots.discord.commands import install
 from bots.discord.handlers import NO_MENTIONS, DiscordHandlers
 from bots.discord.locales import Translator
+from bots.liveness import AdapterDied, Liveness
 from bots.web import WebServer
 from core import messages
 from core.answer import Answer, Pictures, Receipt, Say
@@ -36,6 +41,17 @@ DISCORD_GATEWAY = "wss://gateway.discord.gg/"
 DISCORD_HOSTS = ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com")
 DRAIN_SECONDS = 15.0
 UPLOAD_LIMIT = 8 * 1024 * 1024  # a channel message's, for a bot without boosts (25 MB)
+# Heartbeats come every ~41 s; discord.py itself reconnects after 60 s of silence.
+STALE_AFTER = 90.0
+# Gateway close codes discord.py does not reconnect from (Discord's "reconnect: false").
+FATAL_CLOSES = {
+    4004: "authentication failed: DISCORD_BOT_TOKEN was rejected (see the Developer Portal)",
+    4010: "invalid shard",
+    4011: "sharding required",
+    4012: "invalid API version (check DISCORD_API_BASE_URL)",
+    4013: "invalid intents",
+    4014: "disallowed intents: the bot asks for a privileged intent it is not granted",
+}
 
 
 # -- where discord.py talks to ----------------------------------------------------------------
@@ -86,7 +102,7 @@ class DrawbotClient(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self._command_error)
         install(self.tree, self.handlers)
-        self.ready_flags: dict[str, bool] | None = None
+        self.liveness = Liveness("heartbeat_ack", STALE_AFTER, probe=self.last_ack)
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(Translator())
@@ -97,7 +113,8 @@ class DrawbotClient(discord.Client):
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s)", self.user, self.user.id if self.user else "?")
-        self._set_ready(True)
+        self.liveness.up = True
+        self.liveness.seen()
         await self.core.front.attach("discord", self.courier)
 
     async def courier(self, address: str, answer: Answer) -> Receipt | None:
@@ -125,15 +142,17 @@ class DrawbotClient(discord.Client):
             await channel.send(files=files, allowed_mentions=NO_MENTIONS, **extra)
         return Receipt(answer.generation.id, "discord", [])
 
-    async def on_resumed(self) -> None:
-        self._set_ready(True)
+    def last_ack(self) -> float | None:
+        """When the gateway last acknowledged a heartbeat (monotonic), while connected.
 
-    async def on_disconnect(self) -> None:
-        self._set_ready(False)
-
-    def _set_ready(self, ready: bool) -> None:
-        if self.ready_flags is not None:
-            self.ready_flags["discord"] = ready
+        Read from discord.py's keep-alive handler (`_last_ack`, a perf_counter time): it has no
+        public equivalent (`latency` is a round trip, not an age). None if that ever changes,
+        and between connections."""
+        keep_alive = getattr(self.ws, "_keep_alive", None)
+        acked = getattr(keep_alive, "_last_ack", None)
+        if not isinstance(acked, float):
+            return None
+        return time.monotonic() - (time.perf_counter() - acked)
 
     async def _command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
@@ -174,35 +193,60 @@ def _token(core: Core) -> str:
     return token.reveal()
 
 
-async def serve(client: DrawbotClient, stop: asyncio.Event, web: WebServer | None = None) -> None:
-    """Run `client` until `stop` is set, then let answers in progress finish and close."""
+async def serve(
+    client: DrawbotClient,
+    stop: asyncio.Event,
+    web: WebServer | None = None,
+    *,
+    stale_after: float = STALE_AFTER,
+) -> None:
+    """Run `client` until `stop` is set, then let answers in progress finish and close.
+
+    Raises AdapterDied when the gateway closes for good or the client ends by itself, and
+    SettingRejected when Discord refuses the token at login. `stale_after`: seconds without a
+    heartbeat ACK after which /healthz reports the adapter stale."""
     core = client.core
     token = _token(core)
     point_discord_at(core.settings.discord_api_base_url)
+    client.liveness.stale_after = stale_after
     if web is not None:
-        client.ready_flags = web.ready
-        web.ready["discord"] = False
+        web.track("discord", client.liveness)
     core.service.alert_sinks.append(client.alert)
     runner = asyncio.create_task(client.start(token), name="discord-client")
     stopping = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait({runner, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if runner in done:
-            try:
-                runner.result()  # a failed login or a fatal gateway error ends the adapter
-            except discord.LoginFailure:
-                raise SettingRejected("DISCORD_BOT_TOKEN", "was rejected by Discord") from None
-            return
+        if runner in done and not stop.is_set():
+            _ended(runner)
         await client.drain()
     finally:
         stopping.cancel()
         core.front.detach("discord")
         core.service.alert_sinks.remove(client.alert)
-        client._set_ready(False)
+        client.liveness.up = False
         await client.close()
         if not runner.done():
             await asyncio.wait({runner}, timeout=10)
         await asyncio.sleep(0)  # let events scheduled while closing (on_disconnect) start
+
+
+def _ended(runner: asyncio.Task[None]) -> None:
+    """Why the client ended without being asked to: always raises."""
+    try:
+        runner.result()
+    except discord.LoginFailure:
+        raise SettingRejected("DISCORD_BOT_TOKEN", "was rejected by Discord") from None
+    except discord.PrivilegedIntentsRequired:
+        raise AdapterDied(gateway_closed(4014)) from None
+    except discord.ConnectionClosed as closed:
+        raise AdapterDied(gateway_closed(closed.code)) from None
+    raise AdapterDied("the Discord client ended by itself")
+
+
+def gateway_closed(code: int) -> str:
+    """One line for a gateway close discord.py does not reconnect from."""
+    reason = FATAL_CLOSES.get(code, "discord.py does not reconnect from it")
+    return f"Discord closed the gateway with code {code}: {reason}"
 
 
 async def run(core: Core, stop: asyncio.Event, web: WebServer | None = None) -> None:

@@ -1,7 +1,9 @@
 """The Telegram adapter: a python-telegram-bot Application whose handlers only translate.
 
 Updates are handled concurrently (core caps relay calls); long polling by default, webhook
-mode on the shared web server when TELEGRAM_WEBHOOK_URL is set.
+mode on the shared web server when TELEGRAM_WEBHOOK_URL is set. Long polling is watched
+(bots/telegram/liveness.py): a refused getUpdates is retried, a lasting refusal stops the
+adapter with AdapterDied, and /healthz sees the age of the last answered poll.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Coroutine
 from typing import Any
 
 import httpx
+from telegram import Update
 from telegram.error import InvalidToken
 from telegram.ext import (
     Application,
@@ -21,12 +25,15 @@ from telegram.ext import (
     ExtBot,
     JobQueue,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
+from bots.liveness import AdapterDied, Liveness
 from bots.telegram.actions import RateLimiter
 from bots.telegram.handlers import TelegramHandlers
+from bots.telegram.liveness import PollTimings, PollWatch, WatchedPollRequest
 from bots.telegram.menu import register_commands
 from bots.telegram.webhook import ALLOWED_UPDATES, start_webhook
 from bots.web import WebServer
@@ -55,20 +62,26 @@ def base_file_url(base_url: str) -> str | None:
     return base_url[: found.start()] + "/file/bot" + (found[1] or "")
 
 
-def http_request(proxy: str | None, pool: int) -> HTTPXRequest:
-    """PTB's request class on aiohttp's pool (see core.http), through HTTPS_PROXY if set."""
+def http_request(proxy: str | None, pool: int, watch: PollWatch | None = None) -> HTTPXRequest:
+    """PTB's request class on aiohttp's pool (see core.http), through HTTPS_PROXY if set;
+    with `watch`, the getUpdates request that reports to it."""
     limits = httpx.Limits(max_connections=pool)
     transport = fast_transport(limits, proxy)
-    return HTTPXRequest(
-        connection_pool_size=pool,
-        pool_timeout=10.0,
-        proxy=None if transport else proxy,
-        httpx_kwargs={"transport": transport} if transport else None,
-    )
+    options: dict[str, Any] = {
+        "connection_pool_size": pool,
+        "pool_timeout": 10.0,
+        "proxy": None if transport else proxy,
+        "httpx_kwargs": {"transport": transport} if transport else None,
+    }
+    if watch is not None:
+        return WatchedPollRequest(watch, **options)
+    return HTTPXRequest(**options)
 
 
-def build_application(core: Core) -> tuple[TelegramApp, TelegramHandlers]:
-    """The Application with every handler, as `run` uses it (tests build it the same way)."""
+def build_application(
+    core: Core, polls: PollWatch | None = None
+) -> tuple[TelegramApp, TelegramHandlers]:
+    """The Application with every handler, as `run` uses it; its getUpdates report to `polls`."""
     settings = core.settings
     assert settings.telegram_bot_token is not None, "TELEGRAM_BOT_TOKEN is not set"
     builder = (
@@ -78,7 +91,7 @@ def build_application(core: Core) -> tuple[TelegramApp, TelegramHandlers]:
         .concurrent_updates(256)
         .rate_limiter(RateLimiter(max_retries=5))
         .request(http_request(settings.https_proxy, pool=256))
-        .get_updates_request(http_request(settings.https_proxy, pool=2))
+        .get_updates_request(http_request(settings.https_proxy, pool=2, watch=polls))
     )
     file_url = base_file_url(settings.telegram_api_base_url)
     if file_url is not None:
@@ -107,34 +120,79 @@ async def initialize(application: TelegramApp) -> None:
         raise
 
 
-async def run(core: Core, stop: asyncio.Event, web: WebServer | None = None) -> None:
-    """Serve Telegram until `stop` is set, then stop polling and the application."""
+async def run(
+    core: Core,
+    stop: asyncio.Event,
+    web: WebServer | None = None,
+    *,
+    timings: PollTimings | None = None,
+) -> None:
+    """Serve Telegram until `stop` is set, then stop polling and the application. Raises
+    AdapterDied when Telegram keeps refusing getUpdates (see bots/telegram/liveness.py)."""
     settings = core.settings
-    application, handlers = build_application(core)
+    polls = PollWatch(timings)
+    webhook = bool(settings.telegram_webhook_url)
+    # Webhook mode: setWebhook and each update are its signs of life; never stale (quiet is fine).
+    liveness = Liveness("update", None) if webhook else polls.liveness
+    application, handlers = build_application(core, polls)
+    if webhook:
+
+        async def received(_: object, __: object) -> None:
+            liveness.seen()
+
+        application.add_handler(TypeHandler(Update, received), group=-1)
+    if web is not None:
+        web.track("telegram", liveness)
     await initialize(application)
     async with application:
         await register_commands(application.bot)
         core.service.alert_sinks.append(handlers.alert)
         await application.start()
         try:
-            if settings.telegram_webhook_url:
+            if webhook:
                 await start_webhook(application, settings, web)
+                liveness.seen()
                 log.info("telegram: webhook mode as @%s", application.bot.username)
             else:
                 assert application.updater is not None
                 await application.updater.start_polling(
-                    allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                    error_callback=polls.polling_error,
                 )
+                liveness.seen()  # its deleteWebhook was answered; the first poll may wait
                 log.info("telegram: long polling as @%s", application.bot.username)
-            if web is not None:
-                web.ready["telegram"] = True
+            liveness.up = True
             await core.front.attach("telegram", handlers.courier)
-            await stop.wait()
+            await _first(stop.wait(), polls.gave_up.wait())
+            if polls.problem is not None:
+                raise AdapterDied(polls.problem)
         finally:
+            liveness.up = False
+            polls.stopping = True
             core.front.detach("telegram")
-            if web is not None:
-                web.ready["telegram"] = False
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
+            await _stop_updater(application)
             await application.stop()
             core.service.alert_sinks.remove(handlers.alert)
+
+
+async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Wait until the first of `waits` is done; cancel the others."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _stop_updater(application: TelegramApp) -> None:
+    """Stop polling whatever state it is in, so the application can stop and shut down."""
+    updater = application.updater
+    if updater is None or not updater.running:
+        return
+    try:
+        await updater.stop()
+    except Exception as error:  # its polling task ended with an error (re-raised here)
+        log.warning("telegram: polling had stopped with %s", type(error).__name__)

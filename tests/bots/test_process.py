@@ -85,6 +85,12 @@ async def test_both_adapters_in_one_process_and_a_graceful_stop(
         await dc.wait_ready(within=20)
         health = await healthz(port)
         assert health["database"] is True and health["relay"] is True
+        adapters = health["adapters"]
+        assert isinstance(adapters, dict) and set(adapters) == {"telegram", "discord"}
+        assert adapters["telegram"]["ok"] is True and adapters["telegram"]["signal"] == "getUpdates"
+        assert (
+            adapters["discord"]["ok"] is True and adapters["discord"]["signal"] == "heartbeat_ack"
+        )
 
         tg.user_sends(text="/draw a telegram cat", user_id=1)
         await tg.wait_for_sent(lambda m: m.kind == "photo", within=20)

@@ -11,7 +11,8 @@ setMyCommands, sendMessage, sendPhoto, sendDocument, sendMediaGroup, sendChatAct
 answerCallbackQuery and getChatMember. Telegram's checks are kept where a bot can get them
 wrong: text and caption limits in UTF-16 code units, reply targets, callback data size, file
 identifiers, photo validity and size, callback queries answered once and in time, blocked users,
-injected 429 floods. Anything else answers 404 (PTB: ``EndPointNotFound``).
+injected 429 floods and getUpdates refusals (401/404, ``fail_get_updates``). Anything else
+answers 404 (PTB: ``EndPointNotFound``).
 
 Stricter than Telegram on purpose: a ``parse_mode`` is refused (drawbot sends plain text, so
 prompts need no escaping); photos must be PNG or JPEG; a media group needs 2-10 items.
@@ -296,6 +297,7 @@ class FakeTelegram(FakeServer):
         self._allowed_updates: frozenset[str] | None = None
         self._poll_generation = 0
         self._closing = False
+        self._refusal: tuple[int, int | None] | None = None  # (status, times left or None)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
@@ -455,6 +457,23 @@ class FakeTelegram(FakeServer):
     def flood(self, method: str | None = None, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` (any if None) with 429 retry_after."""
         self._floods.append([method.lower() if method else None, times, retry_after])
+
+    def fail_get_updates(self, status: int = 401, times: int | None = 1) -> None:
+        """Answer the next ``times`` getUpdates calls (all of them if None; none again if 0)
+        with ``status``: 401 Unauthorized or 404 Not Found, as a flaky proxy or a Bot API
+        server that is restarting does. A long poll waiting now gets the first one."""
+        if status not in (401, 404):
+            raise ValueError("getUpdates refusals are 401 or 404")
+        self._refusal = (status, times) if times != 0 else None
+        notify()
+
+    def _take_refusal(self) -> None:
+        if self._refusal is None:
+            return
+        status, left = self._refusal
+        if left is not None:
+            self._refusal = (status, left - 1) if left > 1 else None
+        raise ApiError(status, "Unauthorized" if status == 401 else "Not Found")
 
     # ------------------------------------------------------------- test side: observing
 
@@ -773,6 +792,7 @@ class FakeTelegram(FakeServer):
         allowed = params.parsed("allowed_updates")
         if isinstance(allowed, list):
             self._allowed_updates = frozenset(allowed) or None
+        self._take_refusal()
         self._poll_generation += 1
         generation = self._poll_generation
         notify()  # an older long poll ends with 409 Conflict
@@ -786,6 +806,7 @@ class FakeTelegram(FakeServer):
                     lambda: (
                         self._closing
                         or generation != self._poll_generation
+                        or self._refusal is not None
                         or any(self._allowed(p.update) for p in self._pending)
                     ),
                     timeout,
@@ -795,6 +816,7 @@ class FakeTelegram(FakeServer):
                 return []
         if generation != self._poll_generation:
             raise ApiError(409, ERR_CONFLICT_POLL)
+        self._take_refusal()
         self._pending = [p for p in self._pending if self._allowed(p.update)]
         chosen = sorted(self._pending, key=lambda p: p.update["update_id"])[:limit]
         for pending in chosen:
