@@ -1,0 +1,56 @@
+"""Crash suite: real `python -m bots telegram` children killed with SIGKILL mid-draw, a second
+process on the same database, an external write lock and a full disk while recording.
+
+Each test asserts what the user received, their quota (by /quota and by counting rows) and
+the records. Times only bound the waits; speed is not what is tested.
+"""
+
+from __future__ import annotations
+
+from tests.crash.conftest import INTERRUPTED, NO_QUOTA_USED, WITHIN, Deployment
+from tests.fakes.base import wait_for
+from tests.fakes.relay import Reply
+
+ONE_LEFT = "received 0 of 1 images; 1 left"
+NONE_LEFT = "received 1 of 1 images; 0 left"
+
+
+async def told_interrupted(deploy: Deployment, user: int, asked: int) -> None:
+    """The user is told, as a reply to their /draw, that it was interrupted and refunded."""
+    told = await deploy.tg.wait_for_sent(
+        lambda m: m.chat_id == user and m.visible_text == INTERRUPTED, WITHIN
+    )
+    assert told.reply_to_message_id == asked
+
+
+async def test_killed_before_and_during_the_relay_call(deploy: Deployment) -> None:
+    """User 1's draw holds the only relay slot (the relay is slow: killed *during* the call);
+    user 2's waits for it, reserved (killed *before* its relay call). A new process on the
+    same database refunds both and tells each asker where they asked."""
+    deploy.relay.latency = 60.0
+    old = await deploy.start("old", MAX_CONCURRENT_DRAWS="1")
+    first = await deploy.draw(1)
+    await wait_for(lambda: deploy.relay.in_flight, WITHIN, "user 1's relay call")
+    second = await deploy.draw(2)
+    await deploy.status_becomes(2, "reserved")
+    assert deploy.status_of(1) == "generating"
+    await old.kill()
+    assert len(deploy.relay.calls) == 1  # user 2's draw never reached the relay
+
+    deploy.relay.latency = 0.0
+    await deploy.start("new", MAX_CONCURRENT_DRAWS="1")
+    await told_interrupted(deploy, 1, first["message_id"])
+    await told_interrupted(deploy, 2, second["message_id"])
+    for user in (1, 2):
+        assert deploy.status_of(user) == "interrupted"
+        assert deploy.counted(user) == 0
+        assert ONE_LEFT in await deploy.quota(user)
+        assert deploy.photos(user) == []
+    assert len(deploy.relay.calls) == 1  # the new process did not draw them again
+    # the refund is real: user 2 can draw now, within DAILY_LIMIT=1
+    await deploy.ask(2, "/draw a second try", kind="photo")
+    await deploy.status_becomes(2, "delivered")
+    assert [r["status"] for r in deploy.rows() if r["user_key"] == "telegram:2"] == [
+        "interrupted",
+        "delivered",
+    ]
