@@ -54,3 +54,70 @@ async def test_killed_before_and_during_the_relay_call(deploy: Deployment) -> No
         "interrupted",
         "delivered",
     ]
+
+
+async def test_killed_after_the_relay_answered(deploy: Deployment) -> None:
+    """The relay answered but its image is slow to download: killed with nothing stored.
+    The new process refunds the draw and tells the asker."""
+    deploy.relay.script(Reply.ok(image_delay=60.0))
+    old = await deploy.start("old")
+    asked = await deploy.draw(1)
+    await wait_for(
+        lambda: deploy.relay.image_fetches and deploy.relay.calls[0].status == 200,
+        WITHIN,
+        "the relay's answer and the image download to start",
+    )
+    assert deploy.status_of(1) == "generating"
+    await old.kill()
+
+    await deploy.start("new")
+    await told_interrupted(deploy, 1, asked["message_id"])
+    assert deploy.status_of(1) == "interrupted"
+    assert deploy.counted(1) == 0
+    assert ONE_LEFT in await deploy.quota(1)
+    assert deploy.photos(1) == []
+
+
+async def killed_during_upload(deploy: Deployment, *, landed: bool) -> dict[str, object]:
+    """Kill the bot while Telegram holds its sendPhoto; start a new one; the draw's row."""
+    deploy.tg.hold_photos(landed=landed)
+    old = await deploy.start("old")
+    asked = await deploy.draw(1)
+    await wait_for(lambda: deploy.tg.held_photos, WITHIN, "the upload to be held")
+    row = deploy.row_of(1)
+    assert row["status"] == "generated" and row["image_paths"]
+    await old.kill()
+    # the held upload ends with the dead connection, before the hold is lifted
+    await wait_for(lambda: not deploy.tg.held_photos, WITHIN, "the held upload to end")
+    deploy.tg.release_photos()
+
+    await deploy.start("new")
+    delivered = await deploy.tg.wait_for_sent(
+        lambda m: m.chat_id == 1 and m.kind == "photo" and m.reply_to_message_id is not None,
+        WITHIN,
+    )
+    assert delivered.reply_to_message_id == asked["message_id"]
+    await deploy.status_becomes(1, "delivered")
+    row = deploy.row_of(1)
+    assert row["file_refs"]["telegram"]
+    assert deploy.counted(1) == 1
+    assert NONE_LEFT in await deploy.quota(1)
+    assert not any(NO_QUOTA_USED in text for text in deploy.texts(1))
+    assert len(deploy.relay.calls) == 1  # delivered from the kept file, not drawn again
+    return row
+
+
+async def test_killed_during_the_upload_that_never_landed(deploy: Deployment) -> None:
+    """Killed while Telegram held the photo unposted: the new process delivers the kept file;
+    the user gets the picture once."""
+    await killed_during_upload(deploy, landed=False)
+    assert len(deploy.photos(1)) == 1
+
+
+async def test_killed_during_the_upload_that_landed(deploy: Deployment) -> None:
+    """Killed after Telegram posted the photo but before the bot heard back: the new process
+    cannot know it landed and delivers the kept file again; the user gets it twice (charged
+    once)."""
+    await killed_during_upload(deploy, landed=True)
+    first, second = deploy.photos(1)
+    assert first.files == second.files
