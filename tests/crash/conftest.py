@@ -160,6 +160,13 @@ class Deployment:
             row["file_refs"] = json.loads(row["file_refs"] or "{}")
         return found
 
+    def process_id(self, bot: Bot) -> str:
+        """The id a bot registered under (what its draws' `owner` holds)."""
+        with contextlib.closing(sqlite3.connect(self.database, timeout=5)) as db:
+            query = "SELECT id FROM processes WHERE pid = ?"
+            (found,) = db.execute(query, [bot.process.pid]).fetchone()
+        return str(found)
+
     def row_of(self, user: int) -> dict[str, Any]:
         (row,) = [r for r in self.rows() if r["user_key"] == f"telegram:{user}"]
         return row

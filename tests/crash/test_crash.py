@@ -7,7 +7,13 @@ the records. Times only bound the waits; speed is not what is tested.
 
 from __future__ import annotations
 
-from tests.crash.conftest import INTERRUPTED, NO_QUOTA_USED, WITHIN, Deployment
+from tests.crash.conftest import (
+    DAILY_LIMIT_REACHED,
+    INTERRUPTED,
+    NO_QUOTA_USED,
+    WITHIN,
+    Deployment,
+)
 from tests.fakes.base import wait_for
 from tests.fakes.relay import Reply
 
@@ -121,3 +127,33 @@ async def test_killed_during_the_upload_that_landed(deploy: Deployment) -> None:
     await killed_during_upload(deploy, landed=True)
     first, second = deploy.photos(1)
     assert first.files == second.files
+
+
+async def test_overlapping_restart_leaves_a_live_process_alone(deploy: Deployment) -> None:
+    """A rolling deploy: B starts on the database while A is mid-draw. B's start-up sweep
+    (and its later ones) must not take A's draw: A delivers it, once; the quota holds."""
+    deploy.relay.latency = 4.0
+    a = await deploy.start("a")
+    await deploy.draw(1)
+    await wait_for(lambda: deploy.relay.in_flight, WITHIN, "A's relay call")
+    b = await deploy.start("b")
+    # B is attached and has swept while A's draw is still at the relay
+    assert deploy.relay.in_flight == 1 and deploy.status_of(1) == "generating"
+    await deploy.tg.wait_for_sent(lambda m: m.chat_id == 1 and m.kind == "photo", WITHIN)
+    await deploy.status_becomes(1, "delivered")
+    assert "recovered" not in b.log()
+    assert await a.stop() == 0  # the deploy ends: A leaves, B serves on
+
+    deploy.relay.latency = 0.0
+    original = await deploy.ask(1, "/original 1", kind="document")
+    assert original.files == deploy.photos(1)[0].files
+    refused = await deploy.ask(1, "/draw another one")
+    assert DAILY_LIMIT_REACHED in (refused.visible_text or "")
+    assert len(deploy.photos(1)) == 1
+    assert not any(NO_QUOTA_USED in text for text in deploy.texts(1))
+    assert [(r["status"], r["owner"]) for r in deploy.rows()] == [
+        ("delivered", deploy.process_id(a))
+    ]
+    assert deploy.counted(1) == 1
+    assert NONE_LEFT in await deploy.quota(1)
+    assert len(deploy.relay.calls) == 1
