@@ -7,6 +7,15 @@ the records. Times only bound the waits; speed is not what is tested.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
+import time
+from pathlib import Path
+
+from core.params import DrawParams, Watermark
+from core.records import Limits, NewGeneration, Reserved
+from core.store import Store
 from tests.crash.conftest import (
     DAILY_LIMIT_REACHED,
     INTERRUPTED,
@@ -157,3 +166,84 @@ async def test_overlapping_restart_leaves_a_live_process_alone(deploy: Deploymen
     assert deploy.counted(1) == 1
     assert NONE_LEFT in await deploy.quota(1)
     assert len(deploy.relay.calls) == 1
+
+
+LOCK_SECONDS = 30.0
+
+
+async def test_a_30s_external_write_lock_while_recording(deploy: Deployment) -> None:
+    """While the relay draws, another connection takes the database's write lock and keeps it
+    30 s. The asker still gets the picture while the lock is held, and is never told that no
+    quota was used; another user who asks meanwhile is answered while it is held too; once
+    it is released the records settle (delivered) and the quota is exact."""
+    deploy.relay.latency = 1.0
+    await deploy.start("bot")
+    await deploy.draw(1)
+    await wait_for(lambda: deploy.relay.in_flight, WITHIN, "the relay call")
+    assert deploy.status_of(1) == "generating"
+
+    loop = asyncio.get_running_loop()
+    with contextlib.closing(sqlite3.connect(deploy.database, isolation_level=None)) as lock:
+        lock.execute("BEGIN IMMEDIATE")
+        locked_at = loop.time()
+        photo = await deploy.tg.wait_for_sent(
+            lambda m: m.chat_id == 1 and m.kind == "photo", LOCK_SECONDS - 10
+        )
+        assert deploy.status_of(1) == "generating"  # not recorded yet: the lock holds
+        deploy.relay.latency = 0.0
+        other = await deploy.draw(2)
+        answer = await deploy.tg.wait_for_sent(lambda m: m.chat_id == 2, LOCK_SECONDS - 10)
+        while_locked = loop.time() - locked_at < LOCK_SECONDS
+        await asyncio.sleep(max(0.0, LOCK_SECONDS - (loop.time() - locked_at)))
+        lock.execute("COMMIT")
+    assert while_locked, "user 2 was not answered while the lock was held"
+
+    await deploy.status_becomes(1, "delivered")
+    row = deploy.row_of(1)
+    assert row["image_paths"] and row["file_refs"]["telegram"]
+    assert photo.files and len(deploy.photos(1)) == 1
+    assert not any(NO_QUOTA_USED in text for text in deploy.texts(1))
+    assert deploy.counted(1) == 1
+    assert NONE_LEFT in await deploy.quota(1)
+    # user 2 asked while the database could not reserve: told at once, charged nothing
+    print("user 2 got:", answer.kind, answer.visible_text, other["message_id"])
+    assert deploy.counted(2) == 0
+    assert ONE_LEFT in await deploy.quota(2)
+
+
+def test_delayed_records_land_in_either_order(tmp_path: Path) -> None:
+    """After a write lock (or a full disk), the delayed `generated` and `delivered` records
+    retry on their own schedules, so `delivered` may land first. The row must end delivered
+    with its kept files either way (left `generated`, a restart would send it again)."""
+    store = Store(tmp_path / "bot.db")
+    try:
+        asked = NewGeneration(
+            user_key="telegram:1",
+            chat_key="telegram:1",
+            platform="telegram",
+            day="2025-03-01",
+            params=DrawParams("a lighthouse", seed=7),
+            watermark=Watermark(),
+            owner="p",
+        )
+        reserved = store.reserve(asked, Limits())
+        assert isinstance(reserved, Reserved)
+        generation_id = reserved.generation_id
+        assert store.start_generating(generation_id)
+        store.settle_delivered(generation_id, "telegram", ["file-1"])
+        store.settle_generated(
+            generation_id,
+            images=[{"width": 512, "height": 512}],
+            paths=["/kept/1-0.png"],
+            request_id="r1",
+            relay_seconds=1.0,
+            attempts=1,
+            rephrased=None,
+        )
+        row = store.get(generation_id)
+        assert row is not None
+        assert row.status == "delivered"
+        assert row.image_paths == ["/kept/1-0.png"] and row.file_refs == {"telegram": ["file-1"]}
+        assert store.adopt_orphans("next", ["telegram"], expired_before=time.time()) == []
+    finally:
+        store.close()
