@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import sqlite3
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from core.params import DrawParams, Watermark
@@ -191,7 +193,7 @@ async def test_a_30s_external_write_lock_while_recording(deploy: Deployment) -> 
         )
         assert deploy.status_of(1) == "generating"  # not recorded yet: the lock holds
         deploy.relay.latency = 0.0
-        other = await deploy.draw(2)
+        await deploy.draw(2)
         answer = await deploy.tg.wait_for_sent(lambda m: m.chat_id == 2, LOCK_SECONDS - 10)
         while_locked = loop.time() - locked_at < LOCK_SECONDS
         await asyncio.sleep(max(0.0, LOCK_SECONDS - (loop.time() - locked_at)))
@@ -205,9 +207,10 @@ async def test_a_30s_external_write_lock_while_recording(deploy: Deployment) -> 
     assert not any(NO_QUOTA_USED in text for text in deploy.texts(1))
     assert deploy.counted(1) == 1
     assert NONE_LEFT in await deploy.quota(1)
-    # user 2 asked while the database could not reserve: told at once, charged nothing
-    print("user 2 got:", answer.kind, answer.visible_text, other["message_id"])
-    assert deploy.counted(2) == 0
+    # user 2 asked while nothing could be reserved: told so at once (truly: no row was
+    # written, nothing charged), not left waiting for the lock
+    assert answer.kind == "text" and NO_QUOTA_USED in (answer.visible_text or "")
+    assert deploy.status_of(2) is None and deploy.counted(2) == 0
     assert ONE_LEFT in await deploy.quota(2)
 
 
@@ -247,3 +250,54 @@ def test_delayed_records_land_in_either_order(tmp_path: Path) -> None:
         assert store.adopt_orphans("next", ["telegram"], expired_before=time.time()) == []
     finally:
         store.close()
+
+
+async def test_a_full_disk_for_the_kept_image(deploy: Deployment) -> None:
+    """The kept file cannot be written (its path leads to /dev/full: ENOSPC): the user gets
+    the picture all the same, it is recorded delivered (and charged) without a kept file, and
+    /original says plainly that the file is not kept."""
+    month = deploy.images / datetime.now(UTC).strftime("%Y-%m")
+    month.mkdir(parents=True)
+    (month / "1-0.png").symlink_to("/dev/full")
+    bot = await deploy.start("bot")
+    await deploy.ask(1, "/draw a lighthouse", kind="photo")
+    await deploy.status_becomes(1, "delivered")
+    row = deploy.row_of(1)
+    assert row["image_paths"] == [] and row["file_refs"]["telegram"]
+    assert "images not kept" in bot.log()
+    assert not any(NO_QUOTA_USED in text for text in deploy.texts(1))
+    assert deploy.counted(1) == 1
+    assert NONE_LEFT in await deploy.quota(1)
+    gone = await deploy.ask(1, "/original 1")
+    assert "no longer kept" in (gone.visible_text or "")
+    assert len(deploy.photos(1)) == 1
+
+
+async def test_a_full_disk_for_the_database_while_recording(deploy: Deployment) -> None:
+    """While the relay draws, the bot's files stop growing (RLIMIT_FSIZE lowered on the live
+    child; CPython ignores SIGXFSZ, so writes fail with EFBIG as on a full disk): neither the
+    database nor the kept image can be written. The user gets the picture all the same and
+    is never told it was free; once the disk has room the delayed records land: delivered,
+    charged once."""
+    deploy.relay.latency = 1.0
+    bot = await deploy.start("bot")
+    await deploy.draw(1)
+    await wait_for(lambda: deploy.relay.in_flight, WITHIN, "the relay call")
+    assert deploy.status_of(1) == "generating"
+    pid = bot.process.pid
+    _, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, hard))
+    try:
+        await deploy.tg.wait_for_sent(lambda m: m.chat_id == 1 and m.kind == "photo", WITHIN)
+        assert deploy.status_of(1) == "generating"  # nothing could be recorded
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))
+    await deploy.status_becomes(1, "delivered")
+    row = deploy.row_of(1)
+    assert row["image_paths"] == [] and row["file_refs"]["telegram"]
+    month = deploy.images / datetime.now(UTC).strftime("%Y-%m")
+    assert list(month.iterdir()) == []  # no partly written file left behind
+    assert not any(NO_QUOTA_USED in text for text in deploy.texts(1))
+    assert deploy.counted(1) == 1
+    assert NONE_LEFT in await deploy.quota(1)
+    assert len(deploy.photos(1)) == 1
