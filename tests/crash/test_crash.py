@@ -142,8 +142,9 @@ async def test_killed_during_the_upload_that_landed(deploy: Deployment) -> None:
 
 async def test_overlapping_restart_leaves_a_live_process_alone(deploy: Deployment) -> None:
     """A rolling deploy: B starts on the database while A is mid-draw. B's start-up sweep
-    (and its later ones) must not take A's draw: A delivers it, once; the quota holds."""
-    deploy.relay.latency = 4.0
+    must not take A's draw: A delivers it, once; then A stops (SIGTERM) and B serves on:
+    /original works and the daily limit holds."""
+    deploy.relay.latency = 6.0
     a = await deploy.start("a")
     await deploy.draw(1)
     await wait_for(lambda: deploy.relay.in_flight, WITHIN, "A's relay call")
