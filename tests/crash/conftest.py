@@ -185,8 +185,12 @@ class Deployment:
         )
 
     async def status_becomes(self, user: int, *statuses: str) -> str:
+        def settled() -> str | None:
+            status = self.status_of(user)
+            return status if status in statuses else None
+
         return await wait_for(
-            lambda: (s := self.status_of(user)) in statuses and s,
+            settled,
             WITHIN,
             f"user {user}'s draw to be {' or '.join(statuses)}",
         )
