@@ -22,11 +22,12 @@ def save_images(folder: Path, generation_id: int, images: list[Image]) -> list[s
         folder.mkdir(parents=True, exist_ok=True)
         for index, image in enumerate(images):
             path = folder / f"{generation_id}-{index}.{image.extension}"
+            paths.append(str(path))  # before writing: a partly written file is removed too
             path.write_bytes(image.data)
-            paths.append(str(path))
     except OSError as error:
         log.warning("generation %d: images not kept (%s)", generation_id, error)
-        remove_files(paths)
+        with contextlib.suppress(OSError):
+            remove_files(paths)
         return []
     return paths
 

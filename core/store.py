@@ -236,11 +236,14 @@ class Store(Upkeep, Processes):
         attempts: int,
         rephrased: str | None,
     ) -> Generation | None:
-        """The images exist (and are kept at `paths`): record them; the row stays charged."""
+        """The images exist (and are kept at `paths`): record them; the row stays charged.
+        A delayed write may land after `settle_delivered`: the row then stays delivered."""
         self.sqlite.execute(
-            f"""UPDATE generations SET status = 'generated', images = ?, image_meta = ?,
+            f"""UPDATE generations SET
+            status = CASE status WHEN 'delivered' THEN 'delivered' ELSE 'generated' END,
+            images = ?, image_meta = ?,
             image_paths = ?, relay_request_id = ?, relay_seconds = ?, attempts = ?, rephrased = ?,
-            finished_at = ? WHERE id = ? AND status IN {_IN_FLIGHT}""",
+            finished_at = ? WHERE id = ? AND status IN {_COUNTED}""",
             [
                 max(1, len(images)),
                 json.dumps(images),
@@ -256,13 +259,14 @@ class Store(Upkeep, Processes):
         return self.get(generation_id)
 
     def settle_delivered(self, generation_id: int, platform: str, refs: list[str]) -> bool:
-        """The platform has the images: generated -> delivered, with its file references."""
+        """The platform has the images: generated -> delivered, with its file references.
+        Also from reserved or generating: `settle_generated` may still be waiting to land."""
         with self.sqlite.atomic():
             if refs:
                 self.add_file_refs(generation_id, platform, refs)
             cursor = self.sqlite.execute(
-                """UPDATE generations SET status = 'delivered', delivered_at = ?
-                WHERE id = ? AND status = 'generated'""",
+                f"""UPDATE generations SET status = 'delivered', delivered_at = ?
+                WHERE id = ? AND status IN {_IN_FLIGHT}""",
                 [time.time(), generation_id],
             )
         return cursor.rowcount == 1

@@ -885,7 +885,10 @@ class FakeTelegram(FakeServer):
 
     @_api("sendPhoto")
     async def _send_photo(self, params: _Params) -> JSON:
-        return await self._send_file(params, "photo")
+        await self._photo_held(landed=False)
+        message = await self._send_file(params, "photo")
+        await self._photo_held(landed=True)
+        return message
 
     @_api("sendDocument")
     async def _send_document(self, params: _Params) -> JSON:
@@ -998,3 +1001,33 @@ class FakeTelegram(FakeServer):
         elif chat["type"] != "private" and user_id not in self._members.get(chat["id"], set()):
             member["status"] = "left"
         return member
+
+    # ------------------------------------------- test side: holding uploads (crash tests)
+
+    _photo_hold: asyncio.Event | None = None
+    _photo_hold_landed = False
+    held_photos = 0  # sendPhoto calls waiting in a hold now
+
+    def hold_photos(self, *, landed: bool = False) -> None:
+        """Hold every sendPhoto until `release_photos`: with the upload received but not
+        posted (it never reaches the user), or with `landed`, posted and recorded in
+        :attr:`sent` but not yet answered (the user has it; the bot never hears back)."""
+        self._photo_hold = asyncio.Event()
+        self._photo_hold_landed = landed
+
+    def release_photos(self) -> None:
+        if self._photo_hold is not None:
+            self._photo_hold.set()
+        self._photo_hold = None
+
+    async def _photo_held(self, landed: bool) -> None:
+        hold = self._photo_hold
+        if hold is None or landed != self._photo_hold_landed:
+            return
+        self.held_photos += 1
+        notify()
+        try:
+            await hold.wait()
+        finally:
+            self.held_photos -= 1
+            notify()
