@@ -21,11 +21,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from core.config import Settings
+from core.outcome import Delivered
 from core.params import DrawParams, Watermark
 from core.records import Limits, NewGeneration, Reserved
 from core.request import Place, Requester
 from core.root import Core
-from core.service import Delivered
 from core.store import Store
 
 RELAY_LATENCY = 1.0

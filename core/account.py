@@ -9,9 +9,10 @@ from datetime import datetime
 from core import messages
 from core.answer import resize_choice
 from core.kept import load_images, remove_files
+from core.outcome import Delivered, Outcome, Refused
 from core.records import Generation
 from core.request import Place, Progress, Requester
-from core.service import Delivered, DrawService, Outcome, Refused
+from core.service import DrawService
 from core.store import Store
 
 

@@ -17,10 +17,11 @@ from core.answer import Action, Answer, Pictures, Receipt, Say, parse_button, re
 from core.command import UsageError, parse_draw, split_command
 from core.images import Image
 from core.numbers import read_int
+from core.outcome import Delivered, Outcome
 from core.records import Generation
 from core.recovery import Courier, Recovery
 from core.request import Request
-from core.service import Delivered, DrawService, Outcome
+from core.service import DrawService
 from core.store import Store
 
 log = logging.getLogger(__name__)

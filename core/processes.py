@@ -7,6 +7,7 @@ adopted by one statement, so each is settled once (core/recovery.py decides how)
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -50,11 +51,16 @@ class Processes:
         )
 
     def adopt_orphans(
-        self, owner: str, platforms: Iterable[str], expired_before: float
+        self,
+        owner: str,
+        platforms: Iterable[str],
+        expired_before: float,
+        alive: Iterable[str] = (),
     ) -> list[Generation]:
         """Take over the draws in flight of processes that are gone (stopped, or silent since
-        `expired_before`) on `platforms`. One statement: each row is adopted once."""
-        names = list(platforms)
+        `expired_before` and not known to be `alive`) on `platforms`. One statement: each row
+        is adopted once."""
+        names, living = list(platforms), list(alive)
         if not names:
             return []
         marks = ",".join("?" for _ in names)
@@ -62,11 +68,13 @@ class Processes:
             rows = list(
                 self.sqlite.query(
                     f"""UPDATE generations SET owner = ? WHERE status IN {_IN_FLIGHT}
-                    AND platform IN ({marks}) AND (owner IS NULL OR owner NOT IN (
-                        SELECT id FROM processes
-                        WHERE stopped_at IS NULL AND heartbeat_at >= ?))
+                    AND platform IN ({marks}) AND (owner IS NULL OR (
+                        owner NOT IN (
+                            SELECT id FROM processes
+                            WHERE stopped_at IS NULL AND heartbeat_at >= ?)
+                        AND owner NOT IN (SELECT value FROM json_each(?))))
                     RETURNING id""",
-                    [owner, *names, expired_before],
+                    [owner, *names, expired_before, json.dumps(living)],
                 )
             )
         return [g for row in rows if (g := self.get(row["id"])) is not None]

@@ -1,8 +1,8 @@
 """Recovery: what a process finishes for processes that are gone.
 
-Every running process registers itself and beats a heartbeat in SQLite. A process is gone when
-it stopped cleanly, when its heartbeat is older than EXPIRY_SECONDS, or when it ran on this
-host and its pid is no longer (or is now ours). Its draws still in flight are adopted by
+Every running process registers itself and beats a heartbeat in SQLite. A process of this host
+is gone when its pid is no longer (or is now ours); one of another host when it stopped
+cleanly or its heartbeat is older than EXPIRY_SECONDS. Its draws still in flight are adopted by
 one statement (so each is settled once) by a process serving their platform, which then:
 
 - refunds a draw that had no image yet and tells the asker, in the chat where they asked,
@@ -60,15 +60,24 @@ def is_gone_here(pid: int, host: str) -> bool:
     return False
 
 
-def gone_processes(store: Store, me: str, now: float) -> list[str]:
-    """On the store's thread: mark processes of this host that died as stopped; their ids."""
-    rows = store.sqlite.query(
-        "SELECT id, pid, host FROM processes WHERE stopped_at IS NULL AND id != ?", [me]
+def alive_here(store: Store, me: str, now: float) -> list[str]:
+    """On the store's thread: mark processes of this host that died as stopped, and return
+    those of this host that still run (their pid says so, whatever their heartbeat: a write
+    lock held for a while must not make a live process look gone)."""
+    rows = list(
+        store.sqlite.query(
+            "SELECT id, pid, host FROM processes WHERE stopped_at IS NULL AND id != ?", [me]
+        )
     )
-    gone = [row["id"] for row in rows if is_gone_here(row["pid"], row["host"])]
-    for process_id in gone:
-        store.stop_process(process_id, now)
-    return gone
+    here = socket.gethostname()
+    for row in rows:
+        if is_gone_here(row["pid"], row["host"]):
+            store.stop_process(row["id"], now)
+    return [
+        row["id"]
+        for row in rows
+        if row["host"] == here and not is_gone_here(row["pid"], row["host"])
+    ]
 
 
 def language_of(store: Store, user_key: str, service: DrawService) -> str:
@@ -121,9 +130,9 @@ class Recovery:
         store = self.store
         async with self._sweeping:
             now = time.time()
-            await store.run(gone_processes, self.owner, now)
+            alive = await store.run(alive_here, self.owner, now)
             orphans = await store.run(
-                Store.adopt_orphans, self.owner, list(self.couriers), now - EXPIRY_SECONDS
+                Store.adopt_orphans, self.owner, list(self.couriers), now - EXPIRY_SECONDS, alive
             )
             for generation in orphans:
                 await self._settle(generation)

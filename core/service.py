@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from core import messages
 from core.config import Settings
 from core.dispatch import Dispatcher
-from core.images import Image
 from core.kept import load_images, save_images
-from core.ledger import Ledger
+from core.ledger import Ledger, WriteFailed
+from core.outcome import Delivered, Outcome, Refused
 from core.params import SEED_MAX, DrawParams
 from core.progress import Reporter
 from core.queue import Ticket
@@ -43,29 +43,6 @@ log = logging.getLogger(__name__)
 AlertSink = Callable[[str, str], Awaitable[None]]
 # A draw must be answered within this many seconds of the request (Discord: 15 minutes).
 QUEUE_DEADLINE = 14 * 60.0
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """A finished draw: the record and its images (again, when `repeat` is true)."""
-
-    generation: Generation
-    images: list[Image]
-    repeat: bool = False
-
-
-@dataclass(frozen=True)
-class Refused:
-    """No image: `reason` is a messages.py key and `text` the sentence for the user."""
-
-    reason: str
-    text: str
-    silent: bool = False
-    generation_id: int | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-Outcome = Delivered | Refused
 
 
 class DrawService:
@@ -157,15 +134,22 @@ class DrawService:
         if params.seed is None:
             params = params.with_seed(random.randint(0, SEED_MAX))
         reserving = asyncio.ensure_future(
-            self.store.run(self._reserve, requester, place, params, source_key, parent_id, address)
+            self.ledger.write(
+                self._reserve, requester, place, params, source_key, parent_id, address
+            )
         )
         try:
             reservation, new = await asyncio.shield(reserving)
+        except WriteFailed:  # the database is locked or full: nothing was reserved
+            return Refused("store_busy", messages.text("store_busy", lang))
         except asyncio.CancelledError:
             # Interrupted by shutdown while reserving: release the reservation it may hold.
-            reservation, _ = await reserving
-            if isinstance(reservation, Reserved):
-                await self._settle_failure(reservation.generation_id, "interrupted", None, draw_id)
+            with contextlib.suppress(WriteFailed):
+                reservation, _ = await reserving
+                if isinstance(reservation, Reserved):
+                    await self._settle_failure(
+                        reservation.generation_id, "interrupted", None, draw_id
+                    )
             return Refused("interrupted", messages.text("interrupted", lang))
         if isinstance(reservation, Denied):
             return self._refusal(reservation, lang)

@@ -116,6 +116,11 @@ DRAW_TEXTS: dict[str, dict[str, str]] = {
         "en": "This message was already handled (drawing #{id}).",
         "zh": "这条消息已经处理过了(作品 #{id})。",
     },
+    "store_busy": {
+        "en": "The bot cannot record drawings right now (its database is busy). "
+        "Please try again in a minute; no quota was used.",
+        "zh": "机器人暂时无法记录画图(数据库繁忙),请一分钟后重试,本次不扣额度。",
+    },
     "unknown": {
         "en": "Drawing is not possible right now. Please try again later.",
         "zh": "暂时无法画图,请稍后再试。",

@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from core.config import Settings
+from core.outcome import Delivered
 from core.params import DrawParams
 from core.request import Place, Requester
 from core.root import Core
-from core.service import Delivered
 from core.store import Store
 from tests.conftest import API_KEY, child_env
 from tests.fakes.relay import FakeRelay

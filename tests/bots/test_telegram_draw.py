@@ -14,11 +14,11 @@ from bots.telegram.handlers import TelegramHandlers
 from bots.telegram.send import PHOTO_MAX_BYTES, UPLOAD_MAX_BYTES, Sender, Target
 from core.answer import Pictures
 from core.images import Image, sniff
+from core.outcome import Delivered
 from core.params import DrawParams
 from core.records import Generation, Limits
 from core.request import Place, Requester
 from core.root import Core
-from core.service import Delivered
 from core.store import Store
 from tests.bots.conftest import TG_TOKEN
 from tests.fakes.base import wait_for

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from core.outcome import Delivered, Refused
 from core.params import DrawParams
 from core.request import Place, Requester
 from core.root import Core
-from core.service import Delivered, Refused
 from tests.fakes.relay import FakeRelay, Reply
 
 ANN, BEN = Requester("telegram", "1", "Ann", "en"), Requester("telegram", "2", "Ben", "en")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from core.config import Settings
+from core.outcome import Delivered, Outcome
 from core.params import DrawParams
 from core.records import Limits, Reserved
 from core.request import Place, Request, Requester
 from core.root import Core
-from core.service import Delivered, Outcome
 from core.store import Store
 from tests.conftest import new_generation
 from tests.fakes.relay import FakeRelay

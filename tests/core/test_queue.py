@@ -9,11 +9,11 @@ import pytest
 
 from core.answer import Button, Pictures, Say
 from core.front import Front
+from core.outcome import Delivered
 from core.params import DrawParams
 from core.queue import FairQueue, RelayWindow, Ticket
 from core.request import Place, Request, Requester
 from core.root import Core
-from core.service import Delivered
 from core.store import Store
 from tests.fakes.base import wait_for
 from tests.fakes.relay import FakeRelay

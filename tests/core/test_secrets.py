@@ -13,11 +13,11 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from core.logs import RedactingFilter
+from core.outcome import Refused
 from core.params import DrawParams
 from core.request import Place, Requester
 from core.root import Core
 from core.secrets import forms, scrub, scrub_secrets
-from core.service import Refused
 from core.store import Store
 from tests.fakes.relay import FakeRelay, Reply
 

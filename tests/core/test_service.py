@@ -13,11 +13,11 @@ import pytest
 from core.answer import Answer, Pictures, Receipt, Say, caption
 from core.command import parse_draw
 from core.config import Settings
+from core.outcome import Delivered, Refused
 from core.params import SEED_MAX, DrawParams
 from core.records import Limits
 from core.request import Place, Request, Requester
 from core.root import Core
-from core.service import Delivered, Refused
 from core.store import Store
 from tests.conftest import API_KEY, new_generation
 from tests.fakes.png import png_size

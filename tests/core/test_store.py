@@ -313,6 +313,10 @@ def test_orphans_of_gone_processes_are_adopted_once(store: Store) -> None:
     for beating in ("alive", "me"):
         store.heartbeat(beating, NOW + 100)
     assert store.adopt_orphans("me", ["telegram"], expired_before=NOW + 60) == []
+    # A process of this host whose pid runs is alive, however old its heartbeat.
+    quiet = row("6", "silent")
+    kept = store.adopt_orphans("me", ["telegram"], NOW + 60, alive=["silent"])
+    assert kept == [] and store.get(quiet).owner == "silent"  # type: ignore[union-attr]
 
 
 def test_a_row_is_settled_once(store: Store) -> None:
