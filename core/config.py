@@ -86,7 +86,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHAT_DAILY_LIMIT", "0", "images one chat may receive per day; 0 = unlimited"),
     Setting("COOLDOWN_SECONDS", "0", "seconds a user waits between draws; 0 = none"),
     Setting("MAX_IN_FLIGHT_PER_USER", "2", "draws one user may have running at once; 0 = any"),
-    Setting("MAX_CONCURRENT_DRAWS", "4", "relay calls in flight at once, for everyone"),
+    Setting(
+        "MAX_CONCURRENT_DRAWS",
+        "16",
+        "most relay calls in flight at once; fewer while the relay pushes back",
+    ),
     Setting("TIMEZONE", "UTC", "IANA time zone in which days roll over"),
     Setting("ADMIN_IDS", "", "comma-separated telegram:<id> / discord:<id> admins"),
     Setting("WATERMARK", "on", "on or off: the default for logo_info.add_logo"),
@@ -129,7 +133,7 @@ class Settings:
     chat_daily_limit: int = 0
     cooldown_seconds: int = 0
     max_in_flight_per_user: int = 2
-    max_concurrent_draws: int = 4
+    max_concurrent_draws: int = 16
     timezone: str = "UTC"
     admin_ids: frozenset[str] = frozenset()
     watermark: Watermark = field(default_factory=Watermark)
