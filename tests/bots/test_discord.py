@@ -343,6 +343,7 @@ async def test_direct_messages(
     assert "图片未通过内容审核" in await sentence_of(dc, refused)
 
 
+@pytest.mark.env(MAX_CONCURRENT_DRAWS="4")
 async def test_many_users_at_once(
     bot: DrawbotClient, dc: FakeDiscord, relay: FakeRelay, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -353,9 +354,9 @@ async def test_many_users_at_once(
     ]
     await asyncio.gather(*(image_of(dc, i) for i in interactions))
     makespan = time.monotonic() - started
-    assert all(i.response_latency is not None and i.response_latency < 1.0 for i in interactions)
-    assert makespan < 5.0
-    assert relay.max_concurrency_seen == 4  # MAX_CONCURRENT_DRAWS
+    # Discord's rule: every interaction acknowledged within 3 s, also under load.
+    assert all(i.response_latency is not None and i.response_latency < 3.0 for i in interactions)
+    assert relay.max_concurrency_seen == 4  # MAX_CONCURRENT_DRAWS, the window's ceiling
     with capsys.disabled():
         print(f"\n8 draws, relay latency 1 s, cap 4: makespan {makespan:.2f}s")
 
