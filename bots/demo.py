@@ -96,8 +96,8 @@ class DemoRelay:
         app = web.Application()
         app.router.add_post(PATH, self._draw)
         app.router.add_get("/images/{name}", self._image)
-        app.router.add_get("/v1/dashboard/billing/subscription", self._subscription)
-        app.router.add_get("/v1/dashboard/billing/usage", self._usage)
+        # No billing routes: /balance hears 404, as from a relay without billing (it says the
+        # balance is unknown).
         app.router.add_get("/", self._root)
         self._runner = web.AppRunner(app, access_log=None)
 
@@ -175,14 +175,6 @@ class DemoRelay:
         if asked is None:
             return web.Response(status=404, text="404 Not Found")
         return web.Response(body=await asyncio.to_thread(asked.png), content_type="image/png")
-
-    @staticmethod
-    async def _subscription(request: web.Request) -> web.Response:
-        return web.json_response({"hard_limit_usd": 100.0, "system_hard_limit_usd": 100.0})
-
-    @staticmethod
-    async def _usage(request: web.Request) -> web.Response:
-        return web.json_response({"total_usage": 0})
 
     @staticmethod
     async def _root(request: web.Request) -> web.Response:
