@@ -1,4 +1,4 @@
-"""python -m bots [telegram|discord|console|admin ...]: start the configured adapters."""
+"""python -m bots [telegram|discord|console|demo|admin ...]: start the configured adapters."""
 
 from __future__ import annotations
 
@@ -23,14 +23,17 @@ ADAPTERS = {
     "telegram": "bots.telegram",
     "discord": "bots.discord",
     "console": "bots.console",
+    "demo": "bots.demo",
 }
 
-USAGE = """usage: python -m bots [telegram | discord | console | admin ...] [--help]
+USAGE = """usage: python -m bots [telegram | discord | console | demo | admin ...] [--help]
 
   python -m bots            every adapter whose token is set, in one process
   python -m bots telegram   the Telegram adapter alone
   python -m bots discord    the Discord adapter alone
   python -m bots console    a terminal chat: type /draw ... as a user would
+  python -m bots demo       the terminal chat against a built-in offline relay drawing
+                            labelled placeholder pictures: needs no setting at all
   python -m bots admin ...  operator commands on the database (python -m bots admin help)
   python -m bots discord-sync   publish the Discord slash commands (once, and after upgrades)
 
@@ -168,6 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     mode = args[0] if args else None
     if mode is not None and mode not in (*ADAPTERS, "admin", "discord-sync"):
         return fail(f"drawbot: unknown mode {mode!r}.\n\n{USAGE.splitlines()[0]}")
+    if mode == "demo":  # reads none of the settings below (bots/demo.py)
+        from bots.demo import main as demo
+
+        try:
+            return demo(serve)
+        except AdapterFailed as error:
+            print(f"drawbot: {error}", file=sys.stderr)
+            return 1
     try:
         settings = Settings.load()
     except ConfigError as error:

@@ -92,7 +92,9 @@ SETTINGS: tuple[Setting, ...] = (
         "most relay calls in flight at once; fewer while the relay pushes back",
     ),
     Setting("TIMEZONE", "UTC", "IANA time zone in which days roll over"),
-    Setting("ADMIN_IDS", "", "comma-separated telegram:<id> / discord:<id> admins"),
+    Setting(
+        "ADMIN_IDS", "", "comma-separated telegram:<id> / discord:<id> / console:<name> admins"
+    ),
     Setting("WATERMARK", "on", "on or off: the default for logo_info.add_logo"),
     Setting("WATERMARK_TEXT", None, "logo_info.logo_text_content (unset: the model's label)"),
     Setting("WATERMARK_POSITION", "bottom-right", "bottom-right, bottom-left, top-left, top-right"),
@@ -349,9 +351,14 @@ class _Reader:
         found: set[str] = set()
         for item in filter(None, (part.strip() for part in value.split(","))):
             platform, _, user_id = item.partition(":")
-            if platform.lower() not in ("telegram", "discord") or not user_id.isdigit():
+            # console:<login name> makes the terminal's user an admin (python -m bots console)
+            console = platform.lower() == "console" and bool(user_id) and " " not in user_id
+            if not console and (
+                platform.lower() not in ("telegram", "discord") or not user_id.isdigit()
+            ):
                 self.problems.append(
-                    f"{name} entries must be telegram:<user id> or discord:<user id> (got {item!r})"
+                    f"{name} entries must be telegram:<user id>, discord:<user id> or "
+                    f"console:<login name> (got {item!r})"
                 )
                 continue
             found.add(f"{platform.lower()}:{user_id}")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import pty
 import re
 import sys
 from pathlib import Path
 
+import pytest
+
+from bots.console import console_language, locale_language
 from tests.conftest import API_KEY, child_env
 from tests.fakes.png import png_size
 from tests.fakes.relay import FakeRelay, Reply
@@ -18,7 +23,11 @@ def read_file(path: str) -> bytes:
     return saved.read_bytes()
 
 
-async def run_console(relay: FakeRelay, tmp_path: Path, lines: list[str]) -> tuple[int, str, str]:
+async def run_console(
+    relay: FakeRelay, tmp_path: Path, lines: list[str], tty: bool = False, **extra: str | None
+) -> tuple[int, str, str]:
+    """The console fed `lines` (through a terminal with `tty`, else a pipe); `extra` adds to
+    or (None) removes from its environment."""
     env = child_env(
         HOME=str(tmp_path),
         USER="tester",
@@ -30,6 +39,12 @@ async def run_console(relay: FakeRelay, tmp_path: Path, lines: list[str]) -> tup
         DEFAULT_LANGUAGE="en",
         LOG_LEVEL="info",
     )
+    for name, value in extra.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    terminal, reader = pty.openpty() if tty else (None, None)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -37,17 +52,24 @@ async def run_console(relay: FakeRelay, tmp_path: Path, lines: list[str]) -> tup
         "console",
         cwd=tmp_path,
         env=env,
-        stdin=asyncio.subprocess.PIPE,
+        stdin=reader if reader is not None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     stdin = "".join(line + "\n" for line in lines).encode()
     try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(stdin), 60)
+        if terminal is not None and reader is not None:
+            os.close(reader)
+            os.write(terminal, stdin)
+            stdin = b""
+        stdout, stderr = await asyncio.wait_for(process.communicate(stdin or None), 60)
     except TimeoutError:
         process.kill()
         await process.wait()
         raise
+    finally:
+        if terminal is not None:
+            os.close(terminal)
     assert process.returncode is not None
     return process.returncode, stdout.decode(), stderr.decode()
 
@@ -101,3 +123,62 @@ async def test_console_ends_at_end_of_input(relay: FakeRelay, tmp_path: Path) ->
     assert "Usage: /draw <prompt> [options]" in out
     assert "Tell me what to draw." in out
     assert relay.calls == []
+
+
+async def test_console_prompts_only_on_a_terminal(relay: FakeRelay, tmp_path: Path) -> None:
+    code, out, err = await run_console(relay, tmp_path, ["/help", "/quit"], tty=True)
+    assert code == 0, err
+    assert out.count("drawbot> ") == 2  # before /help, before /quit
+    assert "Usage: /draw <prompt> [options]" in out
+    code, out, err = await run_console(relay, tmp_path, ["/help"])
+    assert code == 0, err
+    assert "drawbot> " not in out  # a pipe: the answers only
+
+
+async def test_console_speaks_the_locale_s_language(relay: FakeRelay, tmp_path: Path) -> None:
+    lines = ["/quota"]
+    zh = await run_console(relay, tmp_path, lines, DEFAULT_LANGUAGE=None, LANG="zh_CN.UTF-8")
+    assert "今天已生成 0/20 张" in zh[1] and "drawbot 终端" in zh[1]
+    en = await run_console(relay, tmp_path, lines, DEFAULT_LANGUAGE=None, LC_ALL="en_US.UTF-8")
+    assert "Today you have received 0 of 20 images" in en[1]
+    chosen = await run_console(relay, tmp_path, lines, DEFAULT_LANGUAGE="en", LANG="zh_CN.UTF-8")
+    assert "Today you have received 0 of 20 images" in chosen[1]  # DEFAULT_LANGUAGE wins
+
+
+async def test_console_user_in_admin_ids_runs_admin_commands(
+    relay: FakeRelay, tmp_path: Path
+) -> None:
+    code, out, err = await run_console(
+        relay, tmp_path, ["/stats", "/limit user console:someone 3"], ADMIN_IDS="console:tester"
+    )
+    assert code == 0, err
+    assert "You are an admin here (console:tester is in ADMIN_IDS)" in out
+    assert "Today: 0 images, 0 failed." in out
+    assert "Done: limit console:someone = 3." in out
+    code, out, err = await run_console(relay, tmp_path, ["/stats"], ADMIN_IDS="console:other")
+    assert "Only the bot's admins can do that." in out
+
+
+@pytest.mark.parametrize(
+    ("environ", "code"),
+    [
+        ({}, None),
+        ({"LANG": "C.UTF-8"}, None),
+        ({"LANG": "POSIX"}, None),
+        ({"LANG": "zh_CN.UTF-8"}, "zh_CN"),
+        ({"LANG": "zh_TW.UTF-8", "LC_MESSAGES": "en_US"}, "en_US"),
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "de_DE", "LC_ALL": "zh_CN.GB2312"}, "zh_CN"),
+        ({"LANG": "sr_RS@latin"}, "sr_RS"),
+    ],
+)
+def test_locale_language(environ: dict[str, str], code: str | None) -> None:
+    assert locale_language(environ) == code
+
+
+def test_default_language_overrides_the_locale(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    assert console_language({"LANG": "zh_CN.UTF-8"}, env_file) == "zh_CN"
+    assert console_language({"LANG": "zh_CN.UTF-8", "DEFAULT_LANGUAGE": "en"}, env_file) is None
+    env_file.write_text("DEFAULT_LANGUAGE=en\n")
+    assert console_language({"LANG": "zh_CN.UTF-8"}, env_file) is None
+    assert console_language({"LANG": "zh_CN.UTF-8"}, None) == "zh_CN"  # no .env was read
