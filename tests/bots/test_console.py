@@ -98,6 +98,6 @@ async def test_console_session(relay: FakeRelay, tmp_path: Path) -> None:
 async def test_console_ends_at_end_of_input(relay: FakeRelay, tmp_path: Path) -> None:
     code, out, err = await run_console(relay, tmp_path, ["/help", "hello there"])
     assert code == 0, err
-    assert "Usage: /draw <prompt> [options]" in out
+    assert "Commands:\n/draw <prompt> [options]" in out
     assert "Tell me what to draw." in out
     assert relay.calls == []
