@@ -261,8 +261,7 @@ class _Reader:
         value = self.env.get(name) or ""
         if PLACEHOLDER.search(value.strip()):
             self.problems.append(
-                f"{name} is still the example value from .env.example: "
-                f"{self.defaults[name].help}"
+                f"{name} is still the example value from .env.example: {self.defaults[name].help}"
             )
 
     def _optional(self, name: str, convert: Callable[[str], T], expects: str) -> T | None:
