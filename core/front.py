@@ -268,12 +268,16 @@ async def help_(front: Front, asked: Asked, args: str) -> Answer:
         return Say(messages.text("usage", lang))
     if topic in user_commands():
         return Say(command_line(topic, lang))
-    reply = messages.text("help", lang, commands=command_lines(lang))
+    parts = [messages.text("help", lang, commands=command_lines(lang))]
+    if request.admin_prefix != "/":
+        # Slash commands with their own menu (Discord): /help takes no word there, so the
+        # options of /draw come with the list.
+        parts.append(messages.text("usage", lang))
     if front.admin.is_admin(request.requester):
-        admin = messages.text("admin_usage", lang, p=request.admin_prefix)
+        parts.append(messages.text("admin_usage", lang, p=request.admin_prefix))
     else:
-        admin = messages.text("help_admin_pointer", lang, p=request.admin_prefix)
-    return Say(f"{reply}\n\n{admin}")
+        parts.append(messages.text("help_admin_pointer", lang))
+    return Say("\n\n".join(parts))
 
 
 async def quota(front: Front, asked: Asked, args: str) -> Answer:

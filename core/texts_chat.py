@@ -46,8 +46,8 @@ CHAT_TEXTS: dict[str, dict[str, str]] = {
         "zh": "命令:\n{commands}",
     },
     "help_admin_pointer": {
-        "en": "Admins: {p}admin lists the admin commands.",
-        "zh": "管理员:{p}admin 查看管理命令。",
+        "en": "Admins: /admin lists the admin commands.",
+        "zh": "管理员:/admin 查看管理命令。",
     },
     "unknown_command": {
         "en": "/{command} is not a command of this bot.{hint} Send /help for every command.",

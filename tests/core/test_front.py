@@ -194,8 +194,9 @@ async def test_help_lists_every_user_command_and_points_at_admin(
         assert f"\n/{name}" in text, name
     assert "Admins: /admin lists the admin commands." in text
     assert "/ban" not in text and "--size" not in text
-    on_discord = await said(core, ask("/help", admin_prefix="/admin "))
-    assert "/admin admin lists" in on_discord
+    on_discord = await said(core, ask("/help", admin_prefix="/admin "))  # no `/help draw`
+    assert "\n/draw" in on_discord and "--size WxH" in on_discord
+    assert "Admins: /admin lists" in on_discord
     assert "命令:" in await said(core, ask("/help", who=LI))
 
 
