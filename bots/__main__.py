@@ -14,6 +14,7 @@ from typing import Protocol
 from bots.liveness import AdapterDied
 from bots.web import WebServer
 from core.config import ConfigError, SettingRejected, Settings, describe_settings
+from core.http import cannot_connect
 from core.logs import setup_logging
 from core.root import Core
 
@@ -126,16 +127,22 @@ async def serve(settings: Settings, names: list[str]) -> None:
     for name, failure in failures:
         if isinstance(failure, ConfigError):
             raise failure
-        if not isinstance(failure, AdapterDied):  # expected ends carry their own one line
+        # expected ends carry their own one line, and so does a platform out of reach
+        if not isinstance(failure, AdapterDied) and cannot_connect(failure) is None:
             log.error("%s adapter stopped with an error", name, exc_info=failure)
     if failures:
         name, failure = failures[0]
-        what = (
-            str(failure)
-            if isinstance(failure, AdapterDied)
-            else f"{type(failure).__name__}: {failure}"
-        )
-        raise AdapterFailed(f"the {name} adapter stopped: {what}")
+        raise AdapterFailed(f"the {name} adapter stopped: {why_stopped(name, failure)}")
+
+
+def why_stopped(name: str, failure: Exception) -> str:
+    """One line for an adapter's end: its own, or that its platform cannot be reached."""
+    if isinstance(failure, AdapterDied):
+        return str(failure)
+    unreachable = cannot_connect(failure)
+    if unreachable is not None:
+        return f"cannot reach {name.capitalize()}: {unreachable}"
+    return f"{type(failure).__name__}: {failure}"
 
 
 def web_server(core: Core, names: list[str]) -> WebServer | None:

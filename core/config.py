@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,8 +177,15 @@ class Settings:
         return _parse(values)
 
 
+# The values .env.example ships with: copied unchanged, they are a setting not made yet.
+PLACEHOLDER = re.compile(r"\byour[-_](?:relay|key)\b|^sk-your-", re.IGNORECASE)
+PLACEHOLDER_CHECKED = ("YUNAPI_BASE_URL", "YUNAPI_API_KEY")
+
+
 def _parse(env: Mapping[str, str]) -> Settings:
     reader = _Reader(env)
+    for name in PLACEHOLDER_CHECKED:
+        reader.not_placeholder(name)
     base_url = reader.optional_url("YUNAPI_BASE_URL")  # required: unset is a problem
     watermark = Watermark(
         enabled=reader.switch("WATERMARK"),
@@ -248,6 +256,15 @@ class _Reader:
         if value is None and self.defaults[name].required:
             self.problems.append(f"{name} is required: {self.defaults[name].help}")
         return None if value is None else value.strip()
+
+    def not_placeholder(self, name: str) -> None:
+        """A value still as .env.example gives it (`https://your-relay.example.com`) is a
+        problem: it would fail only at the first draw, and then obscurely."""
+        value = self.env.get(name) or ""
+        if PLACEHOLDER.search(value.strip()):
+            self.problems.append(
+                f"{name} is still the example value from .env.example: {self.defaults[name].help}"
+            )
 
     def _optional(self, name: str, convert: Callable[[str], T], expects: str) -> T | None:
         """The value converted, or None when unset or refused (a problem is noted)."""

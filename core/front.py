@@ -6,7 +6,9 @@ through `BUTTONS`. The asker's language is resolved here, once per request.
 
 from __future__ import annotations
 
+import difflib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -69,8 +71,11 @@ class Front:
         command, args = parsed
         route = COMMANDS.get(command)
         if route is None:
-            # In a group other bots' commands are none of our business; in private, help.
-            return None if request.place.is_group else Say(messages.text("usage", lang))
+            # In a group other bots' commands are none of our business, unless addressed to us
+            # by name (`/drow@drawbot`); in private, say so and name the closest command.
+            if request.place.is_group and not addressed_to_us(request):
+                return None
+            return Say(unknown_command(command, lang))
         return await route(self, asked, args)
 
     async def delivered(self, receipt: Receipt) -> None:
@@ -202,6 +207,8 @@ async def draw(front: Front, asked: Asked, args: str) -> Answer:
 
 def generation_id(args: str, lang: str, command: str) -> int | Say:
     """The number after /redo or /original, or the sentence saying what is wrong with it."""
+    if not args.strip():
+        return Say(messages.text("missing_id", lang, command=command))
     number = read_int(args, 1, ID_MAX)
     if number is None:
         return Say(messages.text("bad_id", lang, value=args.strip()[:40], command=command))
@@ -248,11 +255,29 @@ async def cancel(front: Front, asked: Asked, args: str) -> Answer:
 
 async def start(front: Front, asked: Asked, args: str) -> Answer:
     name = asked.request.requester.name or ""
-    return Say(messages.text("start", asked.lang, name=name))
+    commands = command_lines(asked.lang)
+    return Say(messages.text("start", asked.lang, name=name, commands=commands))
 
 
 async def help_(front: Front, asked: Asked, args: str) -> Answer:
-    return Say(messages.text("usage", asked.lang))
+    """/help: every user command, and the admin commands for admins (a pointer for others);
+    /help draw: every option of /draw; /help <command>: that command's line."""
+    lang, request = asked.lang, asked.request
+    topic = args.strip().lstrip("/").lower()
+    if topic == "draw":
+        return Say(messages.text("usage", lang))
+    if topic in user_commands():
+        return Say(command_line(topic, lang))
+    parts = [messages.text("help", lang, commands=command_lines(lang))]
+    if request.admin_prefix != "/":
+        # Slash commands with their own menu (Discord): /help takes no word there, so the
+        # options of /draw come with the list.
+        parts.append(messages.text("usage", lang))
+    if front.admin.is_admin(request.requester):
+        parts.append(messages.text("admin_usage", lang, p=request.admin_prefix))
+    else:
+        parts.append(messages.text("help_admin_pointer", lang))
+    return Say("\n\n".join(parts))
 
 
 async def quota(front: Front, asked: Asked, args: str) -> Answer:
@@ -275,6 +300,43 @@ def admin_route(command: str) -> Route:
         return Say(reply)
 
     return route
+
+
+# -- what the commands are called -----------------------------------------------------------
+
+
+def user_commands() -> list[str]:
+    """The commands anyone may use, in COMMANDS order (the admin commands left out)."""
+    return [name for name in COMMANDS if name not in ADMIN_COMMANDS]
+
+
+def command_line(name: str, lang: str) -> str:
+    """One command as /help and /start show it: `cmd_<name>` of core/texts_chat.py."""
+    key = f"cmd_{name}"
+    return messages.text(key, lang) if key in messages.TEXTS else f"/{name}"
+
+
+def command_lines(lang: str) -> str:
+    return "\n".join(command_line(name, lang) for name in user_commands())
+
+
+def unknown_command(command: str, lang: str) -> str:
+    """The sentence for `/command` that is not in COMMANDS, naming the closest one."""
+    close = difflib.get_close_matches(command, list(COMMANDS), n=1, cutoff=0.6)
+    if close:
+        hint = messages.text("unknown_command_hint", lang, suggestion=close[0])
+    else:
+        hint = messages.text("unknown_command_draw", lang)
+    return messages.text("unknown_command", lang, command=command[:40], hint=hint)
+
+
+def addressed_to_us(request: Request) -> bool:
+    """Whether a command names this bot: `/drow@drawbot` (a group has other bots)."""
+    if not request.bot_username:
+        return False
+    name = re.escape(request.bot_username)
+    found = re.match(rf"\s*[/／]\w+@{name}(?!\w)", request.text, re.IGNORECASE | re.ASCII)
+    return found is not None
 
 
 COMMANDS: dict[str, Route] = {

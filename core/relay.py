@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import stamina
 
-from core.http import fast_transport
+from core.http import cannot_connect, fast_transport
 from core.images import Image, ImageError, decode_base64, fetch
 from core.relay_errors import (
     OutputRefused,
@@ -25,6 +25,7 @@ from core.relay_errors import (
     RelayBadRequest,
     RelayBalanceError,
     RelayBusy,
+    RelayCannotConnect,
     RelayError,
     RelayImageError,
     RelayInternal,
@@ -186,10 +187,8 @@ class RelayClient:
                 "POST", self._url, params=QUERY, json=payload, headers=self._auth
             ) as response:
                 content = await self._read_body(response)
-        except httpx.TimeoutException as exc:
-            raise RelayUnreachable(f"timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
-            raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
+            raise _unreachable(exc) from None
         # Some relays echo the key they rejected: it is cut out before anything else.
         body = _parse_body(response.status_code, response.headers, content, self._key_forms)
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
@@ -252,7 +251,7 @@ class RelayClient:
                 f"{self._root}/v1/dashboard/billing/usage", headers=self._auth, timeout=15
             )
         except httpx.HTTPError as exc:
-            raise RelayUnreachable(f"connection failed ({type(exc).__name__})") from None
+            raise _unreachable(exc) from None
         if sub.status_code in (404, 405) or usage.status_code in (404, 405):
             return None
         sub_body = _parse_body(sub.status_code, sub.headers, sub.content, self._key_forms)
@@ -270,6 +269,16 @@ class RelayClient:
         except httpx.HTTPError:
             return False
         return True
+
+
+def _unreachable(error: httpx.HTTPError) -> RelayUnreachable:
+    """No answer: no connection at all (said at once), or a timeout or a dropped one."""
+    why = cannot_connect(error)
+    if why is not None:
+        return RelayCannotConnect(why)
+    if isinstance(error, httpx.TimeoutException):
+        return RelayUnreachable(f"timed out ({type(error).__name__})")
+    return RelayUnreachable(f"connection failed ({type(error).__name__})")
 
 
 def _message(raw: object, secrets: tuple[str, ...]) -> str:

@@ -7,7 +7,8 @@
     ├── OutputRefused                output_refused  yes        50511 50519
     ├── RelayBusy                    busy            yes        50429 50430, HTTP 429
     ├── RelayInternal                internal        yes        50500 50501, HTTP 5xx, HTML, empty
-    ├── RelayUnreachable             unreachable     yes        connect error, timeout, dropped
+    ├── RelayUnreachable             unreachable     yes        timeout, connection dropped
+    │   └── RelayCannotConnect       cannot_connect  no         refused, no such host (at once)
     ├── RelayAuthError               bad_key         no         HTTP 401
     ├── RelayBalanceError            no_balance      no         HTTP 403 (out of quota)
     ├── RelayBadRequest              bad_request     no         50400, other 4xx
@@ -73,6 +74,14 @@ class RelayInternal(RelayError):
 class RelayUnreachable(RelayError):
     reason = "unreachable"
     retryable = True
+
+
+class RelayCannotConnect(RelayUnreachable):
+    """No connection at all: refused, or the host is not found. Said at once, not retried:
+    a relay that is down or misnamed stays so for longer than one draw waits."""
+
+    reason = "cannot_connect"
+    retryable = False
 
 
 class RelayAuthError(RelayError):

@@ -177,7 +177,7 @@ class DrawService:
                 lambda: self.ledger.write_or_later(Store.start_generating, generation_id),
             )
         except (RelayError, asyncio.CancelledError, Exception) as error:
-            return await self._failed(generation_id, error, lang, draw_id)
+            return await self._failed(generation_id, error, lang, draw_id, requester.platform)
         finally:
             self._running.pop(generation_id, None)
             if reporter is not None:
@@ -193,7 +193,7 @@ class DrawService:
         return Delivered(generation, result.images)
 
     async def _failed(
-        self, generation_id: int, error: BaseException, lang: str, draw_id: str
+        self, generation_id: int, error: BaseException, lang: str, draw_id: str, platform: str
     ) -> Refused:
         """Refund a draw that produced nothing, and say why (only what is true: while the
         refund cannot be recorded, the user is not told that no quota was used)."""
@@ -210,9 +210,12 @@ class DrawService:
             recorded = await asyncio.shield(settling)
         except asyncio.CancelledError:
             recorded = await settling
+        said = kind
         if kind in ("bad_key", "no_balance"):
             await self._alert(kind)
-        text = messages.text(kind if recorded else "refund_delayed", lang, id=generation_id)
+            # "the operator has been told" only where an admin of this platform is alerted
+            said = kind if self.settings.admins_on(platform) else f"{kind}_untold"
+        text = messages.text(said if recorded else "refund_delayed", lang, id=generation_id)
         return Refused(kind, text, generation_id=generation_id)
 
     async def _record_images(

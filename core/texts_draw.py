@@ -31,10 +31,10 @@ USAGE_ZH = """用法:/draw <提示词> [选项]
 DRAW_TEXTS: dict[str, dict[str, str]] = {
     "usage": {"en": USAGE_EN, "zh": USAGE_ZH},
     "start": {
-        "en": "Hi {name}! I draw pictures with Jimeng 2.1.\n\n{usage}\n\n"
-        "Other commands: /quota, /history, /redo, /help",
-        "zh": "你好,{name}!我用即梦 2.1 画图。\n\n{usage}\n\n"
-        "其他命令:/quota、/history、/redo、/help",
+        "en": "Hi {name}! I draw pictures with Jimeng 2.1. To draw, write for example\n"
+        "/draw a red fox in the snow, watercolor\n\n{commands}",
+        "zh": "你好,{name}!我用即梦 2.1 画图。画图请这样写,例如:\n"
+        "/draw 雪地里的红狐狸,水彩\n\n{commands}",
     },
     "empty_prompt": {
         "en": "Tell me what to draw.\n\n{usage}",

@@ -13,10 +13,11 @@ import logging
 import re
 from collections.abc import Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from telegram import Update
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -38,7 +39,7 @@ from bots.telegram.menu import register_commands
 from bots.telegram.webhook import ALLOWED_UPDATES, start_webhook
 from bots.web import WebServer
 from core.config import SettingRejected
-from core.http import fast_transport
+from core.http import cannot_connect, fast_transport
 from core.root import Core
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,9 @@ def build_application(
     return application, handlers
 
 
-async def initialize(application: TelegramApp) -> None:
-    """Log in (getMe); a rejected token stops start-up with a message that does not carry it."""
+async def initialize(application: TelegramApp, base_url: str) -> None:
+    """Log in (getMe); a rejected token stops start-up with a message that does not carry it,
+    and a Telegram that cannot be reached with one line naming where it was looked for."""
     try:
         await application.initialize()
     except BaseException as error:
@@ -117,7 +119,20 @@ async def initialize(application: TelegramApp) -> None:
             raise SettingRejected(
                 "TELEGRAM_BOT_TOKEN", "was rejected by Telegram (see @BotFather)"
             ) from None
+        if isinstance(error, NetworkError):  # TimedOut included; never the URL with the token
+            raise AdapterDied(unreachable(error, base_url)) from None
         raise
+
+
+def unreachable(error: NetworkError, base_url: str) -> str:
+    """Why getMe had no answer, and at which host (TELEGRAM_API_BASE_URL without its path,
+    which may carry the token)."""
+    parts = urlsplit(base_url)
+    where = f"{parts.scheme}://{parts.netloc}"
+    why = cannot_connect(error)
+    if why is None:
+        why = "no answer in time" if isinstance(error, TimedOut) else type(error).__name__
+    return f"cannot reach Telegram at {where} (TELEGRAM_API_BASE_URL): {why}"
 
 
 async def run(
@@ -143,7 +158,7 @@ async def run(
         application.add_handler(TypeHandler(Update, received), group=-1)
     if web is not None:
         web.track("telegram", liveness)
-    await initialize(application)
+    await initialize(application, settings.telegram_api_base_url)
     async with application:
         await register_commands(application.bot)
         core.service.alert_sinks.append(handlers.alert)

@@ -120,7 +120,7 @@ async def test_console_session(relay: FakeRelay, tmp_path: Path) -> None:
 async def test_console_ends_at_end_of_input(relay: FakeRelay, tmp_path: Path) -> None:
     code, out, err = await run_console(relay, tmp_path, ["/help", "hello there"])
     assert code == 0, err
-    assert "Usage: /draw <prompt> [options]" in out
+    assert "Commands:\n/draw <prompt> [options]" in out
     assert "Tell me what to draw." in out
     assert relay.calls == []
 
@@ -129,7 +129,7 @@ async def test_console_prompts_only_on_a_terminal(relay: FakeRelay, tmp_path: Pa
     code, out, err = await run_console(relay, tmp_path, ["/help", "/quit"], tty=True)
     assert code == 0, err
     assert out.count("drawbot> ") == 2  # before /help, before /quit
-    assert "Usage: /draw <prompt> [options]" in out
+    assert "Commands:\n/draw <prompt> [options]" in out
     code, out, err = await run_console(relay, tmp_path, ["/help"])
     assert code == 0, err
     assert "drawbot> " not in out  # a pipe: the answers only

@@ -38,7 +38,7 @@ async def test_start_help_quota_history_forget(
     tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
 ) -> None:
     assert (await reply_to(tg, "/start", first_name="Ada")).startswith("Hi Ada! I draw pictures")
-    assert (await reply_to(tg, "/help")).startswith("Usage: /draw <prompt> [options]")
+    assert (await reply_to(tg, "/help")).startswith("Commands:\n/draw <prompt> [options]")
     assert (await reply_to(tg, "/quota")).startswith("Today you have received 0 of 20 images")
     assert (
         await reply_to(tg, "/history") == "You have no drawings yet. Try /draw a cat in a spacesuit"
@@ -49,7 +49,7 @@ async def test_start_help_quota_history_forget(
     assert "#1" in history and "a <cat> & a dog" in history
     assert (await reply_to(tg, "/quota")).startswith("Today you have received 1 of 20 images")
     assert (await reply_to(tg, "/forget")).startswith("Done: your prompts and images are deleted")
-    assert (await reply_to(tg, "/nonsense")).startswith("Usage: /draw")
+    assert (await reply_to(tg, "/nonsense")).startswith("/nonsense is not a command")
 
 
 async def test_redo_command(tg: FakeTelegram, relay: FakeRelay, tg_bot: Core) -> None:
@@ -229,7 +229,7 @@ async def test_proxy_carries_requests_and_polling(
         env_file=None,
     )
     async with open_core(settings) as core, running(core, tg):
-        assert (await reply_to(tg, "/help")).startswith("Usage: /draw")
+        assert (await reply_to(tg, "/help")).startswith("Commands:\n/draw")
         assert tg.calls_of("getUpdates") and tg.calls_of("sendMessage")
 
 

@@ -332,3 +332,40 @@ def test_a_refused_value_is_reported_not_replaced_by_its_default() -> None:
         "PORT must be a whole number from 1 to 65535 (got '0')",
         "HEALTH_PORT must be a whole number from 1 to 65535 (got 'x')",
     ]
+
+
+# -- the placeholders of .env.example are not settings -----------------------------------------
+
+
+def example_values() -> dict[str, str]:
+    """The uncommented NAME=value lines of .env.example, as an operator copies them."""
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    found = (line.partition("=") for line in lines if line and not line.startswith("#"))
+    return {name.strip(): value.strip() for name, _, value in found}
+
+
+def test_the_placeholders_of_env_example_are_refused_naming_each_variable() -> None:
+    example = example_values()
+    assert {"YUNAPI_BASE_URL", "YUNAPI_API_KEY"} <= set(example)
+    problems = problems_of(example)
+    assert len(problems) == 2
+    assert problems[0].startswith("YUNAPI_BASE_URL is still the example value from .env.example")
+    assert problems[1].startswith("YUNAPI_API_KEY is still the example value from .env.example")
+    for variable in ("YUNAPI_BASE_URL", "YUNAPI_API_KEY"):
+        only_one = problems_of({**REQUIRED, variable: example[variable]})
+        assert len(only_one) == 1 and only_one[0].startswith(variable)
+
+
+def test_real_values_that_look_a_little_like_placeholders_are_kept() -> None:
+    for url in ("https://relay.example.com", "https://yourrelay.net", "https://api.your.org"):
+        assert load(YUNAPI_BASE_URL=url).yunapi_base_url == url
+    assert load(YUNAPI_API_KEY="sk-yours0123").yunapi_api_key == Secret("sk-yours0123")
+
+
+def test_a_copied_env_example_stops_start_up_with_exit_2(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text(encoding="utf-8"))
+    result = run_bots(tmp_path, "console")
+    assert result.returncode == 2
+    assert "YUNAPI_BASE_URL is still the example value from .env.example" in result.stderr
+    assert "YUNAPI_API_KEY is still the example value" in result.stderr
+    assert "sk-your-relay-key" not in result.stderr and "Traceback" not in result.stderr

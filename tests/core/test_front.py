@@ -9,7 +9,7 @@ from core.front import COMMANDS
 from core.request import Place, Request, Requester
 from core.root import Core
 from core.store import Store
-from tests.fakes.relay import FakeRelay
+from tests.fakes.relay import FakeRelay, Reply
 
 ALICE = Requester("telegram", "1", "Alice", "en")
 LI = Requester("telegram", "2", "Li", "zh-CN")
@@ -123,7 +123,7 @@ async def test_chatter_and_other_commands(core: Core, relay: FakeRelay) -> None:
     for_another = ask("/draw@otherbot a cat", where=GROUP, bot_username="drawbot")
     assert await core.front.handle(for_another) is None
     assert "Tell me what to draw" in await said(core, ask("hello"))
-    assert "Usage: /draw" in await said(core, ask("/imagine a cat"))
+    assert "/imagine is not a command" in await said(core, ask("/imagine a cat"))
     assert relay.calls == []
 
 
@@ -146,3 +146,135 @@ def test_one_routing_table_for_every_platform() -> None:
         COMMANDS
     )
     assert {"ban", "unban", "limit", "enable", "disable", "stats", "balance"} <= set(COMMANDS)
+
+
+# -- talking to the bot: unknown commands, /help, /start, hints that stay true ---------------
+
+USER_COMMANDS = [
+    "draw",
+    "redo",
+    "original",
+    "cancel",
+    "start",
+    "help",
+    "quota",
+    "history",
+    "forget",
+]
+
+
+async def test_an_unknown_command_names_the_closest_one(core: Core, relay: FakeRelay) -> None:
+    text = await said(core, ask("/drow a red fox"))
+    assert text.startswith("/drow is not a command of this bot. Did you mean /draw?")
+    assert "/help" in text
+    assert "Did you mean /history?" in await said(core, ask("/histroy"))
+    imagine = await said(core, ask("/imagine a cat"))
+    assert "To draw, write /draw" in imagine and "Did you mean" not in imagine
+    assert "Usage:" not in imagine and "--size" not in imagine
+    assert "你是不是想用 /quota" in await said(core, ask("/qouta", who=LI))
+    assert relay.calls == []
+
+
+async def test_in_a_group_only_unknown_commands_addressed_to_us_are_answered(
+    core: Core, relay: FakeRelay
+) -> None:
+    for text in ("/imagine a cat", "/drow a cat", "/drow@otherbot a cat", "/foo@drawbotx"):
+        request = ask(text, where=GROUP, bot_username="drawbot")
+        assert await core.front.handle(request) is None, text
+    addressed = ask("/drow@DrawBot a cat", where=GROUP, bot_username="drawbot")
+    assert "Did you mean /draw?" in await said(core, addressed)
+    assert relay.calls == []
+
+
+async def test_help_lists_every_user_command_and_points_at_admin(
+    core: Core, relay: FakeRelay
+) -> None:
+    text = await said(core, ask("/help"))
+    for name in USER_COMMANDS:
+        assert f"\n/{name}" in text, name
+    assert "Admins: /admin lists the admin commands." in text
+    assert "/ban" not in text and "--size" not in text
+    on_discord = await said(core, ask("/help", admin_prefix="/admin "))  # no `/help draw`
+    assert "\n/draw" in on_discord and "--size WxH" in on_discord
+    assert "Admins: /admin lists" in on_discord
+    assert "命令:" in await said(core, ask("/help", who=LI))
+
+
+async def test_every_user_command_has_its_line_in_both_languages() -> None:
+    from core.front import user_commands
+    from core.messages import TEXTS
+
+    assert set(USER_COMMANDS) <= set(user_commands())
+    for name in user_commands():
+        assert set(TEXTS[f"cmd_{name}"]) == {"en", "zh"}, name
+
+
+@pytest.mark.env(ADMIN_IDS="telegram:1")
+async def test_help_lists_the_admin_commands_for_admins(core: Core, relay: FakeRelay) -> None:
+    text = await said(core, ask("/help"))
+    assert "\n/draw" in text and "Admin commands:" in text and "/ban <user>" in text
+    other = await said(core, ask("/help", who=Requester("telegram", "5", "Bob", "en")))
+    assert "Admin commands:" not in other and "/admin lists" in other
+
+
+async def test_help_draw_gives_every_option(core: Core, relay: FakeRelay) -> None:
+    for text in ("/help draw", "/help /draw", "/help DRAW"):
+        answer = await said(core, ask(text))
+        assert answer.startswith("Usage: /draw <prompt> [options]") and "--size" in answer
+    assert (await said(core, ask("/help redo"))).startswith("/redo [number]:")
+    assert (await said(core, ask("/help nonsense"))).startswith("Commands:\n/draw")
+
+
+async def test_start_names_every_user_command(core: Core, relay: FakeRelay) -> None:
+    text = await said(core, ask("/start"))
+    assert text.startswith("Hi Alice! I draw pictures")
+    for name in USER_COMMANDS:
+        assert f"/{name}" in text, name
+    assert "--size" not in text  # the options are /help draw's
+    zh = await said(core, ask("/start", who=LI))
+    assert zh.startswith("你好,Li!") and "/cancel" in zh and "/forget" in zh
+
+
+async def test_original_without_a_number_asks_which(core: Core, relay: FakeRelay) -> None:
+    text = await said(core, ask("/original"))
+    assert text == "Which drawing? Write /original 12 with a number from /history."
+    assert "''" not in text and "Usage" not in text
+    assert "要哪一张" in await said(core, ask("/original   ", who=LI))
+
+
+async def test_after_forget_original_does_not_suggest_redo(core: Core, relay: FakeRelay) -> None:
+    await pictures(core, ask("/draw a fox"))
+    await said(core, ask("/forget"))
+    text = await said(core, ask("/original 1"))
+    assert "/redo" not in text and "#1" in text and "no longer kept" in text
+    redo = await said(core, ask("/redo 1"))
+    assert "cannot be drawn again" in redo
+    assert len(relay.calls) == 1
+
+
+async def test_bad_key_without_an_admin_promises_nothing(core: Core, relay: FakeRelay) -> None:
+    relay.default = Reply.openai_error(401)
+    text = await said(core, ask("/draw a fox"))
+    assert "told" not in text and "until its operator fixes that" in text
+    relay.default = Reply.openai_error(403)
+    text = await said(core, ask("/draw a fox"))
+    assert "told" not in text and "operator tops it up" in text
+    assert "通知" not in await said(core, ask("/draw a fox", who=LI))
+
+
+@pytest.mark.env(ADMIN_IDS="telegram:99")
+async def test_bad_key_with_an_admin_of_the_platform_says_they_were_told(
+    core: Core, relay: FakeRelay
+) -> None:
+    relay.default = Reply.openai_error(401)
+    assert "The operator has been told" in await said(core, ask("/draw a fox"))
+    on_discord = Requester("discord", "7", "Dee", "en")
+    text = await said(core, ask("/draw a fox", who=on_discord, where=Place("discord", "70")))
+    assert "told" not in text  # no discord admin configured to be alerted
+
+
+@pytest.mark.env(YUNAPI_BASE_URL="http://127.0.0.1:9", RELAY_TIMEOUT="30")
+async def test_a_relay_that_refuses_connections_is_named_at_once(core: Core) -> None:
+    text = await said(core, ask("/draw a fox"))
+    assert "cannot reach its image service at all" in text and "no quota was used" in text
+    assert "did not answer in time" not in text

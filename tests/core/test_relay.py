@@ -23,6 +23,7 @@ from core.relay_errors import (
     RelayBadRequest,
     RelayBalanceError,
     RelayBusy,
+    RelayCannotConnect,
     RelayError,
     RelayImageError,
     RelayInternal,
@@ -331,7 +332,7 @@ async def test_unreachable_host() -> None:
     async with RelayClient(f"http://127.0.0.1:{port}", API_KEY) as client:
         with pytest.raises(RelayUnreachable) as caught:
             await client.generate(payload())
-    assert caught.value.reason == "unreachable" and caught.value.retryable
+    assert caught.value.reason == "cannot_connect" and not caught.value.retryable
     assert API_KEY not in str(caught.value)
 
 
@@ -540,3 +541,48 @@ async def test_each_retry_is_logged_once_and_the_last_failure_not_as_a_retry(
     await fails(client, RelayInternal)
     retries = [r for r in caplog.records if r.name == "core.relay" and "retrying" in r.message]
     assert [r.message.split()[2] for r in retries] == ["1", "2", "3"]
+
+
+# -- no connection at all: said at once, not retried ------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # bound, never listening: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_a_refused_connection_is_named_at_once_and_not_retried() -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    started = time.monotonic()
+    with stamina.set_testing(False):  # real pauses: a retry would cost at least 1 s
+        async with RelayClient(url, API_KEY, deadline=30.0) as client:
+            with pytest.raises(RelayCannotConnect) as caught:
+                await client.generate(payload())
+    assert time.monotonic() - started < 0.9
+    error = caught.value
+    assert error.reason == "cannot_connect" and not error.retryable
+    assert "refused the connection" in str(error) and API_KEY not in str(error)
+
+
+async def test_an_unknown_host_is_named_as_such() -> None:
+    async with RelayClient("http://drawbot-relay.invalid", API_KEY, deadline=10.0) as client:
+        with pytest.raises(RelayCannotConnect) as caught:
+            await client.generate(payload())
+    assert caught.value.reason == "cannot_connect"
+    assert "drawbot-relay.invalid was not found" in str(caught.value)
+
+
+async def test_a_relay_that_does_not_answer_still_did_not_answer_in_time(
+    relay: FakeRelay,
+) -> None:
+    relay.default = Reply.hang(30)
+    async with make_client(relay, deadline=1.0) as client:
+        error = await fails(client, RelayUnreachable)  # exactly RelayUnreachable
+    assert error.reason == "unreachable" and error.retryable
+
+
+async def test_the_balance_of_a_relay_that_refuses_connections() -> None:
+    async with RelayClient(f"http://127.0.0.1:{closed_port()}", API_KEY) as client:
+        with pytest.raises(RelayCannotConnect):
+            await client.balance()
