@@ -6,12 +6,13 @@ import re
 import string
 from typing import Any
 
+from core.texts_access import ACCESS_TEXTS
 from core.texts_account import ACCOUNT_TEXTS
 from core.texts_draw import DRAW_TEXTS, USAGE_EN
 
 LANGUAGES = ("zh", "en")
 
-TEXTS: dict[str, dict[str, str]] = {**DRAW_TEXTS, **ACCOUNT_TEXTS}
+TEXTS: dict[str, dict[str, str]] = {**DRAW_TEXTS, **ACCOUNT_TEXTS, **ACCESS_TEXTS}
 
 
 def language(code: str | None, default: str = "zh") -> str:
