@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core import messages
+from core.numbers import read_int
 from core.outcome import Refused
 from core.request import Place, Requester
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from core.store import Store, StoreThread
 
 KEY_PLATFORMS = ("telegram", "discord", "console")
+ID_MAX = 2**63 - 1  # SQLite's largest integer
 WORD_MAX = 50  # characters of one blocked word, as typed
 CACHE_SECONDS = 5.0  # how stale another process's run-time additions may be here
 
@@ -36,11 +38,9 @@ def read_key(item: str, *, chat: bool = False) -> str | None:
         return None
     if platform == "console":
         return f"console:{ident}"
-    sign = "-" if chat and ident.startswith("-") else ""
-    digits = ident[len(sign) :]
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 20:
-        return None
-    return f"{platform}:{sign}{int(digits)}"
+    sign = "-" if chat and ident[:1] in ("-", "－") else ""
+    number = read_int(ident[len(sign) :], 1, ID_MAX)  # any script's digits, full-width too
+    return None if number is None else f"{platform}:{sign}{number}"
 
 
 def read_keys(value: str, *, chat: bool = False) -> tuple[frozenset[str], list[str]]:

@@ -203,6 +203,7 @@ async def test_bad_ids_and_words_get_sentences(core: Core, relay: FakeRelay) -> 
         assert await said(core, EVE, command) == "Only the bot's admins can do that."
     await drew(core, EVE, "/draw a fox")  # nothing was changed by any of it
     assert "/blockword" in await said(core, ADMIN, "/admin")
+    assert "allow chat telegram:-100." in await said(core, ADMIN, "/allow chat －１００")
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -214,7 +215,7 @@ def test_fold_and_keys() -> None:
     assert read_key("Telegram: 12") == "telegram:12"
     assert read_key("telegram:-100", chat=True) == "telegram:-100"
     assert read_key("telegram:-100") is None and read_key("12") is None
-    assert read_key("console:ann") == "console:ann" and read_key("discord:１２") is None
+    assert read_key("console:ann") == "console:ann" and read_key("discord:１２") == "discord:12"
 
 
 def test_settings_read_the_lists(env: dict[str, str]) -> None:
