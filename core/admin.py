@@ -9,6 +9,17 @@ import shlex
 import time
 
 from core import messages
+from core.access import (
+    WORD_MAX,
+    Access,
+    add_allowed,
+    add_word,
+    fold,
+    read_key,
+    remove_allowed,
+    remove_word,
+    split_words,
+)
 from core.numbers import read_int
 from core.relay_errors import RelayError
 from core.request import Request, Requester
@@ -18,7 +29,9 @@ from core.store import Store
 PLATFORMS = ("telegram", "discord", "console")
 USER_ID_MAX = 2**63 - 1
 LIMIT_MAX = 1_000_000  # images per day, or seconds of cooldown
-GLOBAL_COMMANDS = {"ban", "unban", "stats", "balance"}
+# Private mode and blocked words (core/access.py): bot admins only.
+ACCESS_COMMANDS = {"allow", "disallow", "allowed", "blockword", "unblockword", "blockwords"}
+GLOBAL_COMMANDS = {"ban", "unban", "stats", "balance"} | ACCESS_COMMANDS
 CHAT_COMMANDS = {"enable", "disable", "chatwatermark", "limit"}
 ADMIN_COMMANDS = GLOBAL_COMMANDS | CHAT_COMMANDS | {"admin"}
 # `/limit <scope> <n|default>` in a chat: the column of `chats` it sets.
@@ -70,18 +83,22 @@ class Admin:
     ) -> str:
         """Run one admin chat command and return the reply in the requester's language."""
         lang = lang or self.service.lang(ctx.requester)
+        p = ctx.admin_prefix
         if command == "admin":
-            return messages.text("admin_usage", lang, p=ctx.admin_prefix)
+            usage = messages.text("admin_usage", lang, p=p)
+            return f"{usage}\n\n{messages.text('access_usage', lang, p=p)}"
         if not await self.may_run(command, ctx):
             return messages.text("not_admin", lang)
         try:
             return await self._run(command, args, ctx, lang)
         except AdminError as error:
-            problem = messages.text(error.reason, lang, p=ctx.admin_prefix, **error.values)
-            usage = messages.text("admin_usage", lang, p=ctx.admin_prefix)
-            return f"{problem}\n\n{usage}"
+            problem = messages.text(error.reason, lang, p=p, **error.values)
+            topic = "access_usage" if command in ACCESS_COMMANDS else "admin_usage"
+            return f"{problem}\n\n{messages.text(topic, lang, p=p)}"
 
     async def _run(self, command: str, args: list[str], ctx: Request, lang: str) -> str:
+        if command in ACCESS_COMMANDS:
+            return await self._access(command, args, ctx, lang)
         if command in ("ban", "unban"):
             if ctx.quoted_user_id and not (args and _looks_like_user(args[0])):
                 args = [ctx.quoted_user_id, *args]  # `/ban <reason>` as a reply to them
@@ -137,6 +154,119 @@ class Admin:
         if number is None or (colon and platform not in PLATFORMS):
             raise AdminError("admin_not_user", value=raw[:40])
         return f"{platform or ctx.requester.platform}:{number}"
+
+    # -- private mode and blocked words (core/access.py) -----------------------------------
+
+    async def _access(self, command: str, args: list[str], ctx: Request, lang: str) -> str:
+        if command in ("allow", "disallow"):
+            kind, key = self._listed(args, ctx)
+            return await self.allow(kind, key, command == "allow", ctx.requester.key, lang)
+        if command == "allowed":
+            mode = await self._mode(lang)
+            users, chats = await self.access.users(), await self.access.chats()
+            return messages.text(
+                "access_listed",
+                lang,
+                users=", ".join(sorted(users)) or "-",
+                chats=", ".join(sorted(chats)) or "-",
+                mode=mode,
+            )
+        if command == "blockwords":
+            return await self.blocked_words(lang)
+        words = split_words(" ".join(args))
+        if not words:
+            raise AdminError("access_word_usage")
+        for word in words:
+            if len(word) > WORD_MAX or not fold(word):
+                raise AdminError("access_word_bad", value=word[:60], max=WORD_MAX)
+        return await self.block_words(words, command == "blockword", ctx.requester.key, lang)
+
+    def _listed(self, args: list[str], ctx: Request) -> tuple[str, str]:
+        """`chat [<chat>]` (this chat without one), or `[user] <user>` (or as a reply)."""
+        if args and args[0].lower() == "chat":
+            if len(args) < 2:
+                return "chat", ctx.place.key
+            raw = args[1]
+            qualified = raw if ":" in raw else f"{ctx.place.platform}:{raw}"
+            key = read_key(qualified, chat=True)
+            if key is None:
+                raise AdminError("access_not_chat", value=raw[:40])
+            return "chat", key
+        if args and args[0].lower() == "user":
+            args = args[1:]
+        if not args and not ctx.quoted_user_id:
+            raise AdminError("access_name_target")
+        try:
+            return "user", self._user(args[:1], ctx)
+        except AdminError:
+            raise AdminError("access_not_user", value=(args or [""])[0][:40]) from None
+
+    @property
+    def access(self) -> Access:
+        return self.service.access
+
+    async def _mode(self, lang: str) -> str:
+        users, chats = await self.access.users(), await self.access.chats()
+        if not users and not chats:
+            return messages.text("access_mode_off", lang)
+        return messages.text("access_mode_on", lang, users=len(users), chats=len(chats))
+
+    async def allow(self, kind: str, key: str, allowed: bool, by: str, lang: str) -> str:
+        """List (or unlist) a user or chat at run time; the reply says where private mode
+        stands now. An entry of the settings is not removed here."""
+        settings = self.service.settings
+        in_settings = key in (settings.allowed_users if kind == "user" else settings.allowed_chats)
+        what = f"{kind} {key}"
+        if in_settings and not allowed:
+            setting = "ALLOWED_USERS" if kind == "user" else "ALLOWED_CHATS"
+            return messages.text("access_in_settings", lang, what=what, setting=setting)
+        if in_settings:
+            changed = False
+        elif allowed:
+            changed = await self.store.run(add_allowed, kind, key, by)
+        else:
+            changed = await self.store.run(remove_allowed, kind, key)
+        self.access.forget_cache()
+        mode = await self._mode(lang)
+        if changed:
+            verb = "allow" if allowed else "disallow"
+            return messages.text("access_done", lang, what=f"{verb} {what}", mode=mode)
+        reason = "access_already" if allowed else "access_not_listed"
+        return messages.text(reason, lang, what=what, mode=mode)
+
+    async def block_words(self, words: tuple[str, ...], block: bool, by: str, lang: str) -> str:
+        """Block (or unblock) words at run time; words of the settings stay blocked."""
+        fixed = {fold(word) for word in self.service.settings.blocked_words}
+        changed: list[str] = []
+        for word in words:
+            if fold(word) in fixed:
+                if block:
+                    continue
+                what = f"unblockword {word}"
+                return messages.text("access_in_settings", lang, what=what, setting="BLOCKED_WORDS")
+            if block and await self.store.run(add_word, word, by):
+                changed.append(word)
+            if not block and await self.store.run(remove_word, word):
+                changed.append(word)
+        self.access.forget_cache()
+        verb = "blockword" if block else "unblockword"
+        mode = messages.text("access_words", lang, **await self._words())
+        if not changed:
+            reason = "access_already" if block else "access_not_listed"
+            return messages.text(reason, lang, what=", ".join(words), mode=mode)
+        return messages.text("access_done", lang, what=f"{verb} {', '.join(changed)}", mode=mode)
+
+    async def _words(self) -> dict[str, object]:
+        fixed = set(self.service.settings.blocked_words)
+        words = await self.access.words()
+        shown = ", ".join(f"{w}*" if w in fixed else w for w in words) or "-"
+        return {"count": len(words), "words": shown}
+
+    async def blocked_words(self, lang: str) -> str:
+        found = await self._words()
+        if not found["count"]:
+            return messages.text("access_words_none", lang)
+        return messages.text("access_words", lang, **found)
 
     # -- operations (also used by `python -m bots admin`) --------------------------------
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from core.access import read_keys, split_words
 from core.params import WATERMARK_POSITIONS, Watermark
 
 T = TypeVar("T")
@@ -96,6 +97,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ADMIN_IDS", "", "comma-separated telegram:<id> / discord:<id> / console:<name> admins"
     ),
+    Setting("ALLOWED_USERS", "", "private mode: telegram:<id>, discord:<id>, console:<name>"),
+    Setting("ALLOWED_CHATS", "", "private mode: chats (same form) where anyone may draw"),
+    Setting("BLOCKED_WORDS", "", "comma-separated words refused in prompts"),
     Setting("WATERMARK", "on", "on or off: the default for logo_info.add_logo"),
     Setting("WATERMARK_TEXT", None, "logo_info.logo_text_content (unset: the model's label)"),
     Setting("WATERMARK_POSITION", "bottom-right", "bottom-right, bottom-left, top-left, top-right"),
@@ -139,6 +143,9 @@ class Settings:
     max_concurrent_draws: int = 16
     timezone: str = "UTC"
     admin_ids: frozenset[str] = frozenset()
+    allowed_users: frozenset[str] = frozenset()  # both empty: everyone (core/access.py)
+    allowed_chats: frozenset[str] = frozenset()
+    blocked_words: tuple[str, ...] = ()
     watermark: Watermark = field(default_factory=Watermark)
     watermark_user_control: bool = True
     default_language: str = "zh"
@@ -216,6 +223,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         max_concurrent_draws=reader.integer("MAX_CONCURRENT_DRAWS", 1, 1000),
         timezone=reader.zone("TIMEZONE"),
         admin_ids=reader.admins("ADMIN_IDS"),
+        allowed_users=reader.keys("ALLOWED_USERS"),
+        allowed_chats=reader.keys("ALLOWED_CHATS", chat=True),
+        blocked_words=split_words(reader.raw("BLOCKED_WORDS") or ""),
         watermark=watermark,
         watermark_user_control=reader.switch("WATERMARK_USER_CONTROL"),
         default_language=reader.choice("DEFAULT_LANGUAGE", {"zh": "zh", "en": "en"}),
@@ -380,6 +390,12 @@ class _Reader:
                 continue
             found.add(f"{platform.lower()}:{user_id}")
         return frozenset(found)
+
+    def keys(self, name: str, chat: bool = False) -> frozenset[str]:
+        keys, bad = read_keys(self.raw(name) or "", chat=chat)
+        form = "telegram:<id>, discord:<id> or console:<name>"
+        self.problems += [f"{name} entries must be {form} (got {item!r})" for item in bad]
+        return keys
 
 
 def _shown(name: str, value: str) -> str:

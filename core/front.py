@@ -254,6 +254,9 @@ async def cancel(front: Front, asked: Asked, args: str) -> Answer:
 
 
 async def start(front: Front, asked: Asked, args: str) -> Answer:
+    request = asked.request  # in private mode an outsider is told so at once (core/access.py)
+    if await front.service.access.outsider(request.requester, request.place):
+        return Say(messages.text("access_private", asked.lang))
     name = asked.request.requester.name or ""
     commands = command_lines(asked.lang)
     return Say(messages.text("start", asked.lang, name=name, commands=commands))

@@ -6,6 +6,7 @@ import re
 import string
 from typing import Any
 
+from core.texts_access import ACCESS_TEXTS
 from core.texts_account import ACCOUNT_TEXTS
 from core.texts_chat import CHAT_TEXTS
 from core.texts_demo import DEMO_TEXTS
@@ -13,7 +14,13 @@ from core.texts_draw import DRAW_TEXTS, USAGE_EN
 
 LANGUAGES = ("zh", "en")
 
-TEXTS: dict[str, dict[str, str]] = {**DRAW_TEXTS, **ACCOUNT_TEXTS, **CHAT_TEXTS, **DEMO_TEXTS}
+TEXTS: dict[str, dict[str, str]] = {
+    **DRAW_TEXTS,
+    **ACCOUNT_TEXTS,
+    **ACCESS_TEXTS,
+    **CHAT_TEXTS,
+    **DEMO_TEXTS,
+}
 
 
 def language(code: str | None, default: str = "zh") -> str:

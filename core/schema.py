@@ -117,3 +117,15 @@ def m002_phases_and_owners(sqlite: Database) -> None:
     sqlite.execute("UPDATE generations SET status = 'generating' WHERE status = 'pending'")
     sqlite.execute("UPDATE generations SET status = 'delivered' WHERE status = 'succeeded'")
     generations.create_index(["owner", "status"])
+
+
+@migrations()
+def m003_access_lists(sqlite: Database) -> None:
+    """What bot admins add at run time to ALLOWED_USERS / ALLOWED_CHATS (kind user or chat)
+    and to BLOCKED_WORDS (each word as typed and in the folded form it is matched in)."""
+    sqlite.table("allowed").create(
+        {"kind": str, "key": str, "added_by": str, "added_at": float}, pk=("kind", "key")
+    )
+    sqlite.table("blocked_words").create(
+        {"folded": str, "word": str, "added_by": str, "added_at": float}, pk="folded"
+    )

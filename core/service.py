@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core import messages
+from core.access import Access
 from core.config import Settings
 from core.dispatch import Dispatcher
 from core.kept import load_images, save_images
@@ -64,6 +65,7 @@ class DrawService:
         self._tasks: set[asyncio.Task[Outcome]] = set()
         self._closing = False
         self.alert_sinks: list[AlertSink] = []
+        self.access = Access(settings, store)  # private mode and blocked words
 
     # -- language and time ---------------------------------------------------------------
 
@@ -112,6 +114,8 @@ class DrawService:
         locked = not self.settings.watermark_user_control and parent_id is None
         if locked and not params.watermark.is_default:
             return Refused("watermark_locked", messages.text("watermark_locked", lang))
+        if refused := await self.access.refusal(requester, place, params.prompt, lang):
+            return refused  # before any reservation: nothing is charged
         task = asyncio.create_task(
             self._draw(requester, place, params, source_key, parent_id, lang, progress, address)
         )

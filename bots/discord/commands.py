@@ -259,6 +259,37 @@ def admin_group(answers: Answers) -> app_commands.Group:
         ("disable", "Turn drawing off in this server"),
         ("stats", "Usage statistics"),
         ("balance", "The relay account's balance"),
+        ("allowed", "Who may draw in private mode"),
+        ("blockwords", "The words refused in prompts"),
     ):
         admin.add_command(plain_command(answers, name, description))
+    admin.add_command(listing_command(answers, "allow", "Private mode: let a user or server draw"))
+    admin.add_command(listing_command(answers, "disallow", "Undo an allow"))
+    admin.add_command(word_command(answers, "blockword", "Refuse prompts with this word"))
+    admin.add_command(word_command(answers, "unblockword", "Undo a blockword"))
     return admin
+
+
+def listing_command(answers: Answers, name: str, description: str) -> SlashCommand:
+    """`/admin allow|disallow`: a user, or this server (core says so if neither is given)."""
+
+    @app_commands.rename(user=L("user"), this_server=L("this_server"))
+    @app_commands.describe(user=L("The user"), this_server=L("This server instead of a user"))
+    async def callback(
+        interaction: Interaction, user: discord.User | None = None, this_server: bool = False
+    ) -> None:
+        who = ["chat"] if this_server else [user_key(user)] if user is not None else []
+        await answers.command(interaction, command_text(name, *who))
+
+    return app_commands.Command(name=L(name), description=L(description), callback=callback)
+
+
+def word_command(answers: Answers, name: str, description: str) -> SlashCommand:
+    """`/admin blockword|unblockword <word>` (several separated by commas)."""
+
+    @app_commands.rename(word=L("word"))
+    @app_commands.describe(word=L("The word (several separated by commas)"))
+    async def callback(interaction: Interaction, word: Range[str, 1, 200]) -> None:
+        await answers.command(interaction, command_text(name, word))
+
+    return app_commands.Command(name=L(name), description=L(description), callback=callback)

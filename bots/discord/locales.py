@@ -82,6 +82,22 @@ ZH_CN = {
     "Usage statistics": "使用统计",
     "balance": "余额",
     "The relay account's balance": "中转账户余额",
+    "allowed": "名单",
+    "Who may draw in private mode": "私人模式下谁可以画图",
+    "blockwords": "屏蔽词列表",
+    "The words refused in prompts": "提示词中不允许的词",
+    "allow": "允许",
+    "Private mode: let a user or server draw": "私人模式:允许某用户或本服务器画图",
+    "disallow": "取消允许",
+    "Undo an allow": "撤销一次允许",
+    "this_server": "本服务器",
+    "This server instead of a user": "本服务器(而不是某个用户)",
+    "blockword": "屏蔽词",
+    "Refuse prompts with this word": "拒绝含有这个词的提示词",
+    "unblockword": "取消屏蔽词",
+    "Undo a blockword": "撤销一个屏蔽词",
+    "word": "词",
+    "The word (several separated by commas)": "要屏蔽的词(多个用逗号分隔)",
 }
 
 

@@ -456,6 +456,27 @@ async def test_admin_commands(bot: DrawbotClient, dc: FakeDiscord, core: Core) -
     assert "Today:" in await sentence_of(dc, dm)
 
 
+async def test_admins_make_the_bot_private_and_block_words(
+    bot: DrawbotClient, dc: FakeDiscord, relay: FakeRelay
+) -> None:
+    async def admin(name: str, options: dict[str, Any] | None = None) -> str:
+        command = dc.slash_command(f"admin {name}", options or {}, user_id=ADMIN_ID)
+        return await sentence_of(dc, command)
+
+    assert "Done: allow user discord:7" in await admin("allow", {"user": 7})
+    assert "Only the bot's admins" in await sentence_of(
+        dc, dc.slash_command("admin allow", {"this_server": True}, user_id=7)
+    )
+    in_dm = dc.dm_slash_command("draw", {"prompt": "a fox"}, user_id=8)
+    assert "this bot is private" in await sentence_of(dc, in_dm)
+    here = f"Done: allow chat discord:{GUILD_ID}"
+    assert here in await admin("allow", {"this_server": True})
+    assert "Done: blockword blood" in await admin("blockword", {"word": "blood"})
+    spaced = dc.slash_command("draw", {"prompt": "a Ｂ l o o d moon"}, user_id=8)
+    assert "a word this bot does not draw" in await sentence_of(dc, spaced)
+    assert relay.calls == []
+
+
 @pytest.mark.env(DISCORD_SYNC_COMMANDS="off")
 async def test_commands_are_synced_only_when_asked(core: Core, dc: FakeDiscord) -> None:
     async with running(core, dc):
@@ -490,14 +511,20 @@ async def test_commands_are_synced_only_when_asked(core: Core, dc: FakeDiscord) 
     assert admin is not None
     subs = sorted(o["name"] for o in admin["options"])
     assert subs == [
+        "allow",
+        "allowed",
         "balance",
         "ban",
+        "blockword",
+        "blockwords",
         "chatwatermark",
         "disable",
+        "disallow",
         "enable",
         "limit",
         "stats",
         "unban",
+        "unblockword",
     ]
 
 

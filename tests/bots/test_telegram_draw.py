@@ -194,6 +194,18 @@ async def test_relay_failures_become_sentences_and_refund(
     assert generation is not None and generation.status == "failed"
 
 
+@pytest.mark.env(ALLOWED_USERS="telegram:1")
+async def test_private_mode_answers_others_with_one_sentence(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends(text="/start", user_id=5)
+    tg.user_sends(text="/draw a cat", user_id=5, language_code="zh-hans")
+    english = await tg.wait_for_sent(lambda m: (m.text or "").startswith("Sorry, this bot is"))
+    chinese = await tg.wait_for_sent(lambda m: "私人机器人" in (m.text or ""))
+    assert english.chat_id == chinese.chat_id == 5 and relay.calls == []
+    assert await tg_bot.store.run(Store.get, 1) is None
+
+
 async def test_a_relay_that_pushes_back_keeps_the_draw_waiting(
     tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
 ) -> None:

@@ -68,7 +68,11 @@ def test_migrations_apply_twice_idempotently(path: Path) -> None:
     second = Store(path)  # applies the migrations again
     migrations.apply(second.sqlite)  # and once more by hand
     applied = list(second.sqlite.query("SELECT name FROM _sqlite_migrations"))
-    assert [row["name"] for row in applied] == ["m001_initial", "m002_phases_and_owners"]
+    assert [row["name"] for row in applied] == [
+        "m001_initial",
+        "m002_phases_and_owners",
+        "m003_access_lists",
+    ]
     tables = {"users", "chats", "generations", "notices", "processes"}
     assert tables <= set(second.sqlite.table_names())
     assert used(second) == 1
@@ -457,5 +461,5 @@ def test_processes_starting_together_on_a_new_file(tmp_path: Path) -> None:
     assert errors == []
     store = Store(path)
     names = [m.name for m in migrations.applied(store.sqlite)]
-    assert names == ["m001_initial", "m002_phases_and_owners"]
+    assert names == ["m001_initial", "m002_phases_and_owners", "m003_access_lists"]
     store.close()
