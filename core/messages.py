@@ -7,11 +7,12 @@ import string
 from typing import Any
 
 from core.texts_account import ACCOUNT_TEXTS
+from core.texts_cli import CLI_TEXTS
 from core.texts_draw import DRAW_TEXTS, USAGE_EN
 
 LANGUAGES = ("zh", "en")
 
-TEXTS: dict[str, dict[str, str]] = {**DRAW_TEXTS, **ACCOUNT_TEXTS}
+TEXTS: dict[str, dict[str, str]] = {**DRAW_TEXTS, **ACCOUNT_TEXTS, **CLI_TEXTS}
 
 
 def language(code: str | None, default: str = "zh") -> str:
