@@ -195,7 +195,7 @@ CLI_TEXTS: dict[str, dict[str, str]] = {
         "zh": "已禁止在 {chat} 画图。",
     },
     "cli_forgotten": {
-        "en": "The prompts and images of {user} are deleted ({count} drawings); "
+        "en": "The prompts and images of {user} are deleted (drawings: {count}); "
         "usage counts stay, so quotas stay exact.",
         "zh": "已删除 {user} 的提示词和图片({count} 条记录);用量计数保留,以保证额度准确。",
     },
