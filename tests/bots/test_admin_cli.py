@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import sqlite3
@@ -19,6 +20,7 @@ from core.request import Place, Requester
 from core.root import Core
 from core.store import Store
 from tests.conftest import API_KEY, child_env
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.relay import FakeRelay
 
 ANN = Requester("telegram", "5", "Ann", "en")
@@ -265,3 +267,25 @@ def test_discord_sync_without_a_token_says_what_to_set(env: dict[str, str]) -> N
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "DISCORD_BOT_TOKEN is required for `python -m bots discord-sync`" in result.stderr
     assert "YUNAPI" not in result.stderr.split("\n")[0]
+
+
+async def test_discord_sync_needs_no_relay_settings(env: dict[str, str]) -> None:
+    token = "MTAwMQ.discord-bot-token.SECRET-0123456789abcdef"
+    async with FakeDiscord(token=token, application_id=1001) as dc:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bots",
+            "discord-sync",
+            cwd=env["DATABASE_PATH"].rsplit("/", 2)[0],
+            env=child_env(
+                **{k: v for k, v in env.items() if k not in RELAY},
+                DISCORD_BOT_TOKEN=token,
+                DISCORD_API_BASE_URL=dc.api_base_url,
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode == 0, err.decode()
+    assert out.decode().startswith("drawbot: synced ") and len(dc.sync_calls) == 1
