@@ -155,11 +155,15 @@ def web_server(core: Core, names: list[str]) -> WebServer | None:
     return None
 
 
+NO_SYNC_TOKEN = """drawbot: DISCORD_BOT_TOKEN is required for `python -m bots discord-sync`.
+  Set it (the bot's token, from the Discord developer portal) in the environment or .env;
+  the relay settings are not needed to publish the commands."""
+
+
 def sync_discord(settings: Settings) -> int:
     """Publish the slash commands, deliberately (not at every start-up)."""
-    problem = missing_token("discord", settings)
-    if problem:
-        return fail(f"drawbot: {problem}")
+    if settings.discord_bot_token is None:
+        return fail(NO_SYNC_TOKEN)
     from bots.discord import sync_commands
 
     async def sync() -> int:
@@ -172,6 +176,10 @@ def sync_discord(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["admin"]:  # its own help, settings and language (bots/admin_cli.py)
+        from bots.admin_cli import run_admin
+
+        return run_admin(args[1:])
     if any(a in ("-h", "--help", "help") for a in args[:1]) or "--help" in args:
         print(USAGE + describe_settings())
         return 0
@@ -187,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"drawbot: {error}", file=sys.stderr)
             return 1
     try:
-        settings = Settings.load()
+        settings = Settings.load(need_relay=mode != "discord-sync")
     except ConfigError as error:
         lines = "\n".join(f"  - {problem}" for problem in error.problems)
         hint = (
@@ -200,10 +208,6 @@ def main(argv: list[str] | None = None) -> int:
     if mode == "console" and level == "INFO":
         level = "WARNING"  # the terminal is the chat: keep routine logs out of it
     setup_logging(level, settings.log_format, settings.secrets())
-    if mode == "admin":
-        from bots.admin_cli import run_admin
-
-        return run_admin(settings, args[1:])
     if mode == "discord-sync":
         return sync_discord(settings)
     names = chosen_adapters(mode, settings)

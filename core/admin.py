@@ -5,8 +5,11 @@ The same operations serve chat commands (`/ban`, `/limit`, …) and `python -m b
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import time
+from datetime import datetime
+from typing import Any
 
 from core import messages
 from core.access import (
@@ -20,6 +23,7 @@ from core.access import (
     remove_word,
     split_words,
 )
+from core.kept import remove_files
 from core.numbers import read_int
 from core.relay_errors import RelayError
 from core.request import Request, Requester
@@ -279,27 +283,57 @@ class Admin:
     async def set_chat(self, chat_key: str, **values: object) -> None:
         await self.store.run(Store.set_chat, chat_key, **values)
 
-    async def user_history(self, user_key: str, count: int = 20) -> str:
-        """A user's recent generations, one line each, for the operator."""
-        rows = await self.store.run(Store.history, user_key, count)
-        lines = [
-            f"#{g.id} {g.status} {g.params.size} seed={g.params.seed} {g.params.prompt[:60]}"
-            for g in rows
-        ]
-        return "\n".join(lines) or "(none)"
+    async def forget(self, user_key: str) -> int:
+        """Delete a user's prompts and images (counts stay); how many drawings they had."""
+        rows = await self.store.run(Store.history, user_key, 100_000)
+        paths = await self.store.run(Store.forget_user, user_key)
+        await asyncio.to_thread(remove_files, paths)
+        return len(rows)
 
-    async def stats(self, lang: str) -> str:
+    async def user_history(self, user_key: str, count: int, lang: str) -> str:
+        """A user's recent generations, one line each, for the operator (in `lang`)."""
+        rows = await self.store.run(Store.history, user_key, count)
+        zone = self.service.settings.zone
+        lines = []
+        for g in rows:
+            status = messages.text(f"status_{g.status}", lang)
+            if g.error_kind:
+                status = messages.text("cli_history_failed", lang, status=status, kind=g.error_kind)
+            lines.append(
+                messages.text(
+                    "cli_history_line",
+                    lang,
+                    id=g.id,
+                    when=datetime.fromtimestamp(g.created_at, zone).strftime("%Y-%m-%d %H:%M"),
+                    status=status,
+                    size=g.params.size,
+                    seed=g.params.seed,
+                    prompt=g.params.prompt[:60],
+                )
+            )
+        return "\n".join(lines) or messages.text("cli_history_empty", lang, user=user_key)
+
+    async def stats_figures(self) -> dict[str, Any]:
+        """The database's figures for /stats and `admin stats`, ready to fill a sentence."""
         week_ago = time.time() - 7 * 86400
         figures = await self.store.run(Store.stats, week_ago, self.service.today())
         failures = ", ".join(f"{k}: {v}" for k, v in figures["failures"].items()) or "-"
         top = ", ".join(f"{name or key} ({n})" for key, name, n in figures["top_users"]) or "-"
         mean = figures["mean_relay_seconds"]
+        return {
+            **figures,
+            "failures": failures,
+            "top": top,
+            "mean": f"{mean:.1f}s" if mean else "-",
+        }
+
+    async def stats(self, lang: str) -> str:
+        """The figures and this process's relay window and queue."""
         window = self.service.dispatcher.window
         return messages.text(
             "stats",
             lang,
-            **{**figures, "failures": failures, "top": top},
-            mean=f"{mean:.1f}s" if mean else "-",
+            **await self.stats_figures(),
             window=window.size,
             ceiling=window.ceiling,
             pushbacks=window.pushbacks,

@@ -174,25 +174,36 @@ class Settings:
 
     @classmethod
     def load(
-        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: Path | None = Path(".env"),
+        *,
+        need_relay: bool = True,
     ) -> Settings:
-        """Read `.env` (if any) under the real environment; raise ConfigError listing all faults."""
+        """Read `.env` (if any) under the real environment; raise ConfigError listing all faults.
+        need_relay=False (commands that only use the database): the relay settings are neither
+        read nor required, and the relay's root and key are left empty."""
         values: dict[str, str] = {}
         if env_file is not None and env_file.is_file():
             values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
         values.update(os.environ if environ is None else environ)
-        return _parse(values)
+        if not need_relay:
+            values = {k: v for k, v in values.items() if k not in RELAY_SETTINGS}
+        return _parse(values, need_relay)
 
 
 # The values .env.example ships with: copied unchanged, they are a setting not made yet.
 PLACEHOLDER = re.compile(r"\byour[-_](?:relay|key)\b|^sk-your-", re.IGNORECASE)
 PLACEHOLDER_CHECKED = ("YUNAPI_BASE_URL", "YUNAPI_API_KEY")
+# What only a draw needs: left out by Settings.load(need_relay=False).
+RELAY_SETTINGS = ("YUNAPI_BASE_URL", "YUNAPI_API_KEY", "YUNAPI_T2I_PATH")
 
 
-def _parse(env: Mapping[str, str]) -> Settings:
-    reader = _Reader(env)
-    for name in PLACEHOLDER_CHECKED:
-        reader.not_placeholder(name)
+def _parse(env: Mapping[str, str], need_relay: bool = True) -> Settings:
+    reader = _Reader(env, need_relay)
+    if need_relay:
+        for name in PLACEHOLDER_CHECKED:
+            reader.not_placeholder(name)
     base_url = reader.optional_url("YUNAPI_BASE_URL")  # required: unset is a problem
     watermark = Watermark(
         enabled=reader.switch("WATERMARK"),
@@ -254,8 +265,9 @@ class _Reader:
     noted and the default stands in (Settings is never returned with problems). A setting
     without one reads through an `optional_` reader, as the type or None."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], need_relay: bool = True) -> None:
         self.env = env
+        self.need_relay = need_relay  # False: a required setting may be unset
         self.problems: list[str] = []
         self.defaults = {s.name: s for s in SETTINGS}
 
@@ -263,7 +275,7 @@ class _Reader:
         value = self.env.get(name)
         if value is None or value.strip() == "":
             value = self.defaults[name].default
-        if value is None and self.defaults[name].required:
+        if value is None and self.defaults[name].required and self.need_relay:
             self.problems.append(f"{name} is required: {self.defaults[name].help}")
         return None if value is None else value.strip()
 

@@ -9,6 +9,7 @@ from typing import Any
 from core.texts_access import ACCESS_TEXTS
 from core.texts_account import ACCOUNT_TEXTS
 from core.texts_chat import CHAT_TEXTS
+from core.texts_cli import CLI_TEXTS
 from core.texts_demo import DEMO_TEXTS
 from core.texts_draw import DRAW_TEXTS, USAGE_EN
 
@@ -19,6 +20,7 @@ TEXTS: dict[str, dict[str, str]] = {
     **ACCOUNT_TEXTS,
     **ACCESS_TEXTS,
     **CHAT_TEXTS,
+    **CLI_TEXTS,
     **DEMO_TEXTS,
 }
 
