@@ -1,7 +1,14 @@
 """Run the fake relay in its own process (so its memory and CPU are not the bot's).
 
-Prints its base URL, serves until stdin closes, then prints one JSON object: for each prompt,
-the relay's own time for that call (from receiving the request to finishing the answer).
+Prints its base URL, then serves until stdin closes; meanwhile each line on stdin is a command,
+answered with one line on stdout:
+
+- `limit N` (or `limit none`): the relay's concurrency limit (FakeRelay.concurrency_limit:
+  beyond N draws at once it answers 50430); answers `ok`.
+- `stats`: a JSON object: calls, pushed_back (50430 answers), drawing now, max_concurrency_seen.
+
+When stdin closes it prints one JSON object: for each prompt, the relay's own time for that
+call (from receiving the request to finishing the answer).
 """
 
 from __future__ import annotations
@@ -13,10 +20,32 @@ import sys
 from tests.fakes.relay import FakeRelay
 
 
+def command(relay: FakeRelay, line: str) -> str:
+    """Carry out one stdin command; the line to answer."""
+    match line.split():
+        case ["limit", value]:
+            relay.concurrency_limit = None if value == "none" else int(value)
+            return "ok"
+        case ["stats"]:
+            return json.dumps(
+                {
+                    "calls": len(relay.calls),
+                    "pushed_back": relay.pushed_back,
+                    "drawing": relay.drawing,
+                    "max_concurrency_seen": relay.max_concurrency_seen,
+                }
+            )
+        case _:
+            return json.dumps({"error": f"unknown command {line!r}"})
+
+
 async def main(latency: float) -> None:
+    loop = asyncio.get_running_loop()
     async with FakeRelay(api_key="bench-key", latency=latency) as relay:
         print(relay.base_url, flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            if line.strip():
+                print(command(relay, line), flush=True)
         own = {
             call.body["prompt"]: call.finished_at - call.started_at
             for call in relay.calls

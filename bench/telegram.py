@@ -56,8 +56,16 @@ class Round:
 class Bot:
     """`python -m bots telegram` as a child process against the fakes."""
 
-    def __init__(self, tg: FakeTelegram, relay: FakeRelay, folder: Path) -> None:
+    def __init__(
+        self,
+        tg: FakeTelegram,
+        relay: FakeRelay,
+        folder: Path,
+        max_concurrent_draws: int | None = 100,
+    ) -> None:
+        """`max_concurrent_draws` None leaves MAX_CONCURRENT_DRAWS at its default."""
         self.tg, self.relay, self.folder = tg, relay, folder
+        self.max_concurrent_draws = max_concurrent_draws
         self.process: asyncio.subprocess.Process | None = None
         self.next_user = 1000
         self.log_path = folder / "bot.log"
@@ -75,9 +83,10 @@ class Bot:
             "DEFAULT_LANGUAGE": "en",
             "DAILY_LIMIT": "0",
             "MAX_IN_FLIGHT_PER_USER": "0",
-            "MAX_CONCURRENT_DRAWS": "100",
             "LOG_LEVEL": "WARNING",
         }
+        if self.max_concurrent_draws is not None:
+            env["MAX_CONCURRENT_DRAWS"] = str(self.max_concurrent_draws)
         with self.log_path.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
