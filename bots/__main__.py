@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import os
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Protocol
 
 from bots.liveness import AdapterDied
@@ -145,10 +146,17 @@ def why_stopped(name: str, failure: Exception) -> str:
     return f"{type(failure).__name__}: {failure}"
 
 
-def web_server(core: Core, names: list[str]) -> WebServer | None:
-    """The HTTP server: on PORT in Telegram webhook mode, else on HEALTH_PORT if it is set."""
+def web_server(
+    core: Core, names: list[str], environ: Mapping[str, str] | None = None
+) -> WebServer | None:
+    """The HTTP server: on PORT in Telegram webhook mode or when PORT is in the environment
+    (Procfile platforms route to it and probe it; the Docker image sets it), else on
+    HEALTH_PORT if it is set; else none."""
     settings = core.settings
+    environ = os.environ if environ is None else environ
     if "telegram" in names and settings.telegram_webhook_url:
+        return WebServer(core, settings.port)
+    if environ.get("PORT", "").strip():
         return WebServer(core, settings.port)
     if settings.health_port is not None:
         return WebServer(core, settings.health_port)

@@ -5,7 +5,12 @@ persistent buttons, admin alerts, and the adapter's start and stop.
 only with DISCORD_SYNC_COMMANDS=on). discord.py reconnects by itself after transient
 disconnects; when the gateway closes for good (4004 bad token, 4010-4013, 4014 disallowed
 intents) or the client ends by itself, the adapter stops with AdapterDied. /healthz sees the age
-of the last heartbeat ACK. Commands are declared in bots/discord/commands.py and
+of the last heartbeat ACK (of the shard that heard from Discord longest ago).
+
+The client is discord.py's AutoShardedClient: it asks Discord (GET /gateway/bot) how many
+shards the bot needs (one until about 2,500 servers) and runs them all in this process. When
+Discord later asks for more (close 4011), the adapter stops and the restarted process asks
+again. Commands are declared in bots/discord/commands.py and
 answered by bots/discord/handlers.py.
 """
 
@@ -85,8 +90,9 @@ def point_discord_at(base_url: str) -> None:
 # -- the client -------------------------------------------------------------------------------
 
 
-class DrawbotClient(discord.Client):
-    """discord.py Client with drawbot's command tree, persistent buttons and admin alerts."""
+class DrawbotClient(discord.AutoShardedClient):
+    """discord.py's sharding Client with drawbot's command tree, persistent buttons and admin
+    alerts."""
 
     def __init__(self, core: Core, *, sync: bool | None = None, **options: Any) -> None:
         super().__init__(
@@ -110,6 +116,14 @@ class DrawbotClient(discord.Client):
         if self.sync_on_start:
             synced = await self.tree.sync()
             log.info("discord: synced %d application commands", len(synced))
+
+    async def launch_shards(self) -> None:
+        """As discord.py's, but connect where DISCORD_API_BASE_URL says (point_discord_at), not
+        to the URL /gateway/bot names: behind an API proxy that is Discord's own gateway."""
+        if self.shard_count is None and not self.is_closed():
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
+            log.info("discord: %d shard(s)", self.shard_count)
+        await super().launch_shards()  # with shard_count known: DiscordWebSocket.DEFAULT_GATEWAY
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s)", self.user, self.user.id if self.user else "?")
@@ -143,16 +157,17 @@ class DrawbotClient(discord.Client):
         return Receipt(answer.generation.id, "discord", [])
 
     def last_ack(self) -> float | None:
-        """When the gateway last acknowledged a heartbeat (monotonic), while connected.
+        """When the gateway last acknowledged a heartbeat (monotonic), on the shard whose last
+        ACK is oldest; None before every shard is connected and while one is reconnecting.
 
-        Read from discord.py's keep-alive handler (`_last_ack`, a perf_counter time): it has no
-        public equivalent (`latency` is a round trip, not an age). None if that ever changes,
-        and between connections."""
-        keep_alive = getattr(self.ws, "_keep_alive", None)
-        acked = getattr(keep_alive, "_last_ack", None)
-        if not isinstance(acked, float):
+        Read from each shard's keep-alive handler (`_last_ack`, a perf_counter time): it has
+        no public equivalent (`latency` is a round trip, not an age). None if that ever
+        changes."""
+        acks = [shard_ack(info) for info in self.shards.values()]
+        if not acks or any(acked is None for acked in acks):
             return None
-        return time.monotonic() - (time.perf_counter() - acked)
+        oldest = min(acked for acked in acks if acked is not None)
+        return time.monotonic() - (time.perf_counter() - oldest)
 
     async def _command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
@@ -176,6 +191,13 @@ class DrawbotClient(discord.Client):
         running = set(self.handlers.running)
         if running:
             await asyncio.wait(running, timeout=DRAIN_SECONDS)
+
+
+def shard_ack(info: discord.ShardInfo) -> float | None:
+    """A shard's last heartbeat ACK (perf_counter), from discord.py's private keep-alive."""
+    socket = getattr(getattr(info, "_parent", None), "ws", None)
+    acked = getattr(getattr(socket, "_keep_alive", None), "_last_ack", None)
+    return acked if isinstance(acked, float) else None
 
 
 def _token(core: Core) -> str:

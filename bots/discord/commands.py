@@ -3,6 +3,10 @@
 Declarations only. `install` builds the commands around the object that answers them: each
 callback writes what was asked as the command core reads (`/draw <prompt> --size 768x512`,
 `/redo 5`, `/ban discord:7 spam`) and hands it over; core decides what it means.
+
+Where they can be used: `/draw` and the user's own commands can be installed by a server or by
+a person (a user install), and used in servers, in a DM with the bot and in other DMs and group
+DMs (private channels). `/admin` is a server install only, in servers and the bot's DM.
 """
 
 from __future__ import annotations
@@ -31,6 +35,16 @@ SIZES = {
 
 Interaction = discord.Interaction[Any]
 SlashCommand = app_commands.Command[Any, Any, None]
+
+
+def anyone_anywhere(command: SlashCommand) -> SlashCommand:
+    """Discord's integration_types [0, 1] and contexts [0, 1, 2]: installable by a server or a
+    person, usable in servers, the bot's DM and private channels (DMs, group DMs)."""
+    command.allowed_installs = app_commands.AppInstallationType(guild=True, user=True)
+    command.allowed_contexts = app_commands.AppCommandContext(
+        guild=True, dm_channel=True, private_channel=True
+    )
+    return command
 
 
 class Answers(Protocol):
@@ -178,7 +192,7 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
     async def original(interaction: Interaction, generation_id: Range[int, 1]) -> None:
         await answers.command(interaction, command_text("original", str(generation_id)))
 
-    return [
+    commands: list[SlashCommand] = [
         draw,
         redo,
         original,
@@ -187,6 +201,7 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
         plain_command(answers, "help", "How to use the bot"),
         plain_command(answers, "forget", "Delete your prompts and images"),
     ]
+    return [anyone_anywhere(command) for command in commands]
 
 
 def plain_command(answers: Answers, name: str, description: str) -> SlashCommand:
@@ -202,7 +217,15 @@ def plain_command(answers: Answers, name: str, description: str) -> SlashCommand
 
 
 def admin_group(answers: Answers) -> app_commands.Group:
-    admin = app_commands.Group(name=L("admin"), description=L("Bot administration"))
+    admin = app_commands.Group(
+        name=L("admin"),
+        description=L("Bot administration"),
+        # a server install only (integration_types [0]), in servers and the bot's DM ([0, 1])
+        allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+        allowed_contexts=app_commands.AppCommandContext(
+            guild=True, dm_channel=True, private_channel=False
+        ),
+    )
 
     @admin.command(name=L("ban"), description=L("Stop a user from drawing"))
     @app_commands.rename(user=L("user"), reason=L("reason"))

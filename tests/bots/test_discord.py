@@ -726,3 +726,65 @@ async def test_an_image_that_cannot_fit_gets_a_sentence_and_is_not_charged(
             Store.usage, "discord:5", f"discord:{13}", core.service.today(), Limits()
         )
         assert usage.used == 0
+
+
+# -- user installs and sharding ---------------------------------------------------------------
+
+
+async def test_user_commands_can_be_installed_by_a_person_and_admin_cannot(
+    bot: DrawbotClient, dc: FakeDiscord
+) -> None:
+    """integration_types 0 = server install, 1 = user install; contexts 0 = server, 1 = the
+    bot's DM, 2 = other DMs and group DMs."""
+    await dc.wait_for_sync()
+    for name in ("draw", "redo", "original", "history", "quota", "help", "forget"):
+        command = dc.find_command(name)
+        assert command is not None
+        assert command["integration_types"] == [0, 1], name
+        assert command["contexts"] == [0, 1, 2], name
+    admin = dc.find_command("admin")
+    assert admin is not None
+    assert admin["integration_types"] == [0] and admin["contexts"] == [0, 1]
+    with pytest.raises(ValueError, match="cannot be installed by a user"):
+        dc.slash_command("admin stats", guild_id=None, user_install=True)
+
+
+async def test_a_user_install_is_answered_where_the_bot_is_not_a_member(
+    bot: DrawbotClient, dc: FakeDiscord, core: Core, relay: FakeRelay
+) -> None:
+    elsewhere = 777  # a server that never added the bot: no GUILD_CREATE, no channel access
+    i = dc.slash_command("draw", {"prompt": "a heron"}, guild_id=elsewhere, user_install=True)
+    posted = await image_of(dc, i)
+    assert posted.files and posted.custom_ids() and not posted.ephemeral
+    (generation,) = await history(core)
+    assert generation.status == "delivered" and generation.chat_key == f"discord:{elsewhere}"
+    quota = dc.slash_command("quota", guild_id=elsewhere, user_install=True, permissions=0)
+    assert "1 of 20 images" in await sentence_of(dc, quota)
+
+    # context 2: the user's DM with someone else, where the bot has no channel of its own
+    dm = dc.slash_command("draw", {"prompt": "a crane"}, guild_id=None, user_install=True)
+    assert dm.payload["context"] == 2
+    again = await image_of(dc, dm)
+    assert again.guild_id is None and again.files
+    latest = (await history(core))[0]
+    assert latest.status == "delivered" and latest.chat_key == f"discord:{dm.channel_id}"
+    help_there = dc.slash_command("help", guild_id=None, user_install=True, locale="zh-CN")
+    assert "用法" in await sentence_of(dc, help_there)
+    press = dc.click_button(f"g:original:{latest.id}", message=again)
+    file = await dc.wait_for_response(press, 10, predicate=lambda m: bool(m.files))
+    assert file.ephemeral and file.files[0][1] == again.files[0][1]
+    assert len(relay.calls) == 2
+
+
+async def test_the_client_shards_as_discord_says(bot: DrawbotClient, dc: FakeDiscord) -> None:
+    """AutoShardedClient: it asks /gateway/bot for the shard count (one here) and connects to
+    the gateway DISCORD_API_BASE_URL implies, identifying as shard 0 of 1."""
+    assert isinstance(bot, discord.AutoShardedClient)
+    assert dc.bot_gateway_calls == 1 and bot.shard_count == 1
+    assert dc.identify_payloads[-1]["shard"] == [0, 1]
+    assert set(bot.shards) == {0}
+    await wait_for(lambda: bot.last_ack() is not None, 5, "a heartbeat ACK")
+    report = bot.liveness.report()
+    assert report["ok"] is True and report["age_seconds"] is not None
+    i = dc.slash_command("quota")
+    assert "0 of 20 images" in await sentence_of(dc, i)

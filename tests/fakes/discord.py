@@ -61,6 +61,9 @@ __all__ = [
 DISCORD_EPOCH_MS = 1_420_070_400_000
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 EVERYTHING = (1 << 41) - 1  # the permissions of the guild's @everyone unless given
+# What a user install may do where the bot is not a member: answer through the interaction
+# (send messages, embed links, attach files, use external emojis).
+USER_INSTALL_APP_PERMISSIONS = (1 << 11) | (1 << 14) | (1 << 15) | (1 << 18)
 OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_RESUME = 0, 1, 2, 6
 OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK = 9, 10, 11
 APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 2, 3, 4
@@ -142,6 +145,7 @@ class _Connection:
         self._writer = asyncio.get_running_loop().create_task(self._write())
         self.session: _Session | None = None
         self.closing = False
+        self.close_sent = False
 
     def send(self, payload: dict[str, Any]) -> None:
         if self.closing:
@@ -168,12 +172,16 @@ class _Connection:
                 elif kind == "text":
                     await self.ws.send_str(value)
                 else:
+                    self.close_sent = True
                     await self.ws.close(code=value)
                     return
             except (ConnectionError, RuntimeError):
                 return
 
     async def stop(self) -> None:
+        if self.close_sent:  # a close we started: let the client's reply complete it (else 1006)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._writer), 2.0)
         self._writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
@@ -185,6 +193,7 @@ class _Session:
     conn: _Connection | None
     seq: int = 0
     invalidated: bool = False
+    shard: tuple[int, int] | None = None  # [shard_id, num_shards] as IDENTIFY gave it
     backlog: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=2000))
 
 
@@ -221,6 +230,9 @@ class FakeDiscord(FakeServer):
         self.resume_count = 0
         self.heartbeat_count = 0
         self.gateway_queries: list[dict[str, str]] = []
+        self.shards = 1  # what GET /gateway/bot recommends
+        self.token_revoked = False  # disconnect_clients(4004): the gateway refuses the token
+        self.bot_gateway_calls = 0
         self._guilds: dict[int, _Guild] = {}
         self._channel_guild: dict[int, int] = {}
         self._dm_channels: dict[int, int] = {}  # channel id -> user id
@@ -248,6 +260,7 @@ class FakeDiscord(FakeServer):
             ("GET", "/users/{user_id:\\d+}", self._get_user),
             ("POST", "/users/@me/channels", self._create_dm),
             ("GET", "/oauth2/applications/@me", self._get_application),
+            ("GET", "/gateway/bot", self._get_bot_gateway),
             ("PUT", "/applications/{app_id}/commands", self._put_commands),
             ("POST", "/interactions/{interaction_id}/{token}/callback", self._callback),
             ("POST", "/webhooks/{app_id}/{token}", self._followup),
@@ -305,7 +318,8 @@ class FakeDiscord(FakeServer):
         for channel_id in channel_ids:
             self._channel_guild[channel_id] = guild_id
         for session in self._live_sessions():
-            self._send_dispatch(session, "GUILD_CREATE", self._guild_payload(guild))
+            if self._on_shard(session, guild_id):
+                self._send_dispatch(session, "GUILD_CREATE", self._guild_payload(guild))
 
     async def wait_ready(self, within: float = 5.0, *, min_identifies: int = 1) -> None:
         """A client identified (``min_identifies`` times in all) and holds a live session."""
@@ -519,6 +533,14 @@ class FakeDiscord(FakeServer):
 
     # ---------------------------------------------------------------- gateway: test side
 
+    @staticmethod
+    def _on_shard(session: _Session, guild_id: int) -> bool:
+        """Whether the guild's events go to this session: Discord's (guild_id >> 22) % shards."""
+        if session.shard is None:
+            return True
+        shard_id, count = session.shard
+        return (guild_id >> 22) % count == shard_id
+
     def _live_sessions(self) -> list[_Session]:
         return [s for s in self._sessions.values() if not s.invalidated]
 
@@ -538,7 +560,13 @@ class FakeDiscord(FakeServer):
             self._send_dispatch(session, event, data)
 
     def disconnect_clients(self, code: int = 4000) -> None:
-        """Close every gateway connection from the server side (4000: the client resumes)."""
+        """Close every gateway connection from the server side (4000: the client resumes).
+
+        4004 means the token is no longer accepted: later IDENTIFY and RESUME get 4004 too (a
+        client that missed the code, as a close racing the client's reply reads as 1006, is
+        told again)."""
+        if code == 4004:
+            self.token_revoked = True
         for conn in list(self._connections):
             conn.close(code)
 
@@ -552,9 +580,15 @@ class FakeDiscord(FakeServer):
         locale: str,
         permissions: int | None = None,
         message: FakeMessage | None = None,
+        *,
+        user_install: bool = False,
     ) -> FakeInteraction:
-        if guild_id is not None and guild_id not in self._guilds:
+        if guild_id is not None and guild_id not in self._guilds and not user_install:
             raise ValueError(f"unknown guild {guild_id}; call add_guild() first")
+        if user_install:
+            return self._user_install_interaction(
+                itype, data, user_id, guild_id, channel_id, locale, permissions
+            )
         if channel_id is None:
             if guild_id is not None:
                 channel_id = self._guilds[guild_id].channel_ids[0]
@@ -591,6 +625,65 @@ class FakeDiscord(FakeServer):
         payload["channel"] = self._channel_payload(channel_id)
         if message is not None:
             payload["message"] = self.message_payload(message)
+        payload["authorizing_integration_owners"] = {"0": str(guild_id or 0)}
+        return self._deliver(itype, payload, guild_id, channel_id, user_id)
+
+    def _user_install_interaction(
+        self,
+        itype: int,
+        data: dict[str, Any],
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        locale: str,
+        permissions: int | None,
+    ) -> FakeInteraction:
+        """Through the asker's own install of the app (integration type 1): in a server where
+        the bot is not a member (context 0; no GUILD_CREATE ever came, and the bot cannot post
+        in its channels), or in a DM with another person (context 2, a private channel)."""
+        channel_id = channel_id or self._snowflake()
+        iid, token = self._snowflake(), "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(32)
+        payload: dict[str, Any] = {
+            "id": str(iid),
+            "application_id": str(self.application_id),
+            "type": itype,
+            "data": data,
+            "token": token,
+            "version": 1,
+            "locale": locale,
+            "entitlements": [],
+            "channel_id": str(channel_id),
+            "attachment_size_limit": self.upload_limit,
+            "authorizing_integration_owners": {"1": str(user_id)},
+            "app_permissions": str(USER_INSTALL_APP_PERMISSIONS),
+        }
+        if guild_id is not None:
+            channel = {"id": str(channel_id), "type": 0, "guild_id": str(guild_id)}
+            channel.update(name="elsewhere", position=0, permission_overwrites=[])
+            perms = EVERYTHING if permissions is None else permissions
+            payload.update(
+                guild_id=str(guild_id),
+                guild={"id": str(guild_id), "locale": "en-US", "features": []},
+                guild_locale="en-US",
+                member=self._member(user_id, perms),
+                channel=channel,
+                context=0,
+            )
+        else:
+            friend = self._user(user_id + 1)
+            channel = {"id": str(channel_id), "type": 1, "recipients": [friend]}
+            payload.update(user=self._user(user_id), channel=channel, context=2)
+        return self._deliver(itype, payload, guild_id, channel_id, user_id)
+
+    def _deliver(
+        self,
+        itype: int,
+        payload: dict[str, Any],
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+    ) -> FakeInteraction:
+        iid, token = int(payload["id"]), payload["token"]
         interaction = FakeInteraction(iid, token, itype, payload, guild_id, channel_id, user_id)
         self._interactions_by_id[iid] = interaction
         self.interactions.append(interaction)
@@ -652,17 +745,34 @@ class FakeDiscord(FakeServer):
         channel_id: int | None = None,
         locale: str = "en-US",
         permissions: int | None = None,
+        user_install: bool = False,
     ) -> FakeInteraction:
         """Dispatch a slash command (type 2) and return its record.
 
         By default in the first guild's first channel; ``guild_id=None`` is a DM. ``permissions``
-        are the member's (default: the guild's @everyone).
+        are the member's (default: the guild's @everyone). ``user_install``: through the
+        user's own install of the app, in a server the bot is not in (any ``guild_id``) or,
+        with ``guild_id=None``, in the user's DM with someone else.
         """
         if guild_id == -1:
             guild_id = next(iter(self._guilds), None)
         data = self._command_data(name, options or {}, guild_id, None)
+        synced = self.find_command(name.split()[0])
+        if user_install and synced is not None:  # Discord offers only what may be used there
+            context = 0 if guild_id is not None else 2
+            if 1 not in (synced.get("integration_types") or [0]):
+                raise ValueError(f"/{name} cannot be installed by a user")
+            if context not in (synced.get("contexts") or [0, 1, 2]):
+                raise ValueError(f"/{name} cannot be used in context {context}")
         return self._interaction(
-            APPLICATION_COMMAND, data, user_id, guild_id, channel_id, locale, permissions
+            APPLICATION_COMMAND,
+            data,
+            user_id,
+            guild_id,
+            channel_id,
+            locale,
+            permissions,
+            user_install=user_install,
         )
 
     def dm_slash_command(
@@ -742,29 +852,38 @@ class FakeDiscord(FakeServer):
 
     def _identify(self, conn: _Connection, data: dict[str, Any]) -> None:
         self.identify_payloads.append(data)
-        if data.get("token") != self.token:
+        if data.get("token") != self.token or self.token_revoked:
             conn.close(4004)  # authentication failed
             return
         self.identify_count += 1
         session = _Session(id=secrets.token_hex(16), conn=conn)
+        shard = data.get("shard")
+        if isinstance(shard, list) and len(shard) == 2:
+            session.shard = (int(shard[0]), int(shard[1]))
         self._sessions[session.id] = session
         conn.session = session
+        guilds = [g for g in self._guilds.values() if self._on_shard(session, g.id)]
         ready = {
             "v": 10,
             "user": {**self._user(self.bot_user_id), "verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self._guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(self.application_id), "flags": 0},
             "private_channels": [],
             "relationships": [],
         }
+        if session.shard is not None:
+            ready["shard"] = list(session.shard)
         self._send_dispatch(session, "READY", ready)
-        for guild in self._guilds.values():
+        for guild in guilds:
             self._send_dispatch(session, "GUILD_CREATE", self._guild_payload(guild))
         notify()
 
     def _resume(self, conn: _Connection, data: dict[str, Any]) -> None:
+        if self.token_revoked:
+            conn.close(4004)
+            return
         session = self._sessions.get(str(data.get("session_id")))
         if data.get("token") != self.token or session is None or session.invalidated:
             conn.send({"op": OP_INVALID_SESSION, "d": False, "s": None, "t": None})
@@ -835,6 +954,11 @@ class FakeDiscord(FakeServer):
                 "summary": "",
             }
         )
+
+    async def _get_bot_gateway(self, request: web.Request) -> web.Response:
+        self.bot_gateway_calls += 1
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        return _json({"url": self.gateway_url, "shards": self.shards, "session_start_limit": limit})
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         if request.match_info["app_id"] != str(self.application_id):
