@@ -107,9 +107,9 @@ class TracedWindow(RelayWindow):
         self.pushback_times: list[float] = []
         self.accepted_times: list[float] = []
 
-    def pushed_back(self, at_relay: int) -> None:
+    def pushed_back(self, at_relay: int, sent_in: int | None = None) -> None:
         self.pushback_times.append(time.monotonic())
-        super().pushed_back(at_relay)
+        super().pushed_back(at_relay, sent_in)
         self._note()
 
     def accepted_one(self) -> None:

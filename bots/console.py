@@ -101,6 +101,9 @@ class Console:
     def say(self, key: str, **values: str | int) -> None:
         self.out(self.text(key, **values))
 
+    async def reserved(self) -> None:
+        """The deferred reply already shows it is seen."""
+
     async def queued(self, text: str, cancel: Button) -> None:
         """A draw waits for the relay: where it stands (core says when)."""
         self.out(text)

@@ -98,7 +98,7 @@ class Dispatcher:
             result = await self.relay.generate(payload, retry_busy=False)
         except RelayBusy:
             self.wasted += 1
-            self.window.pushed_back(self.queue.at_relay)
+            self.window.pushed_back(self.queue.at_relay, ticket.epoch)
             raise
         finally:
             self.queue.done()

@@ -45,6 +45,13 @@ class Reporter:
         self._shown_at = 0.0
         self._task = asyncio.create_task(self._watch(), name=f"progress:{ticket.generation_id}")
 
+    async def reserved(self) -> None:
+        """The draw is in line: the platform's first sign, at once."""
+        try:
+            await self.progress.reserved()
+        except Exception:
+            log.warning("progress of generation %d not shown", self.ticket.generation_id)
+
     async def at_relay(self) -> None:
         """The draw reached the relay: say so at once (platforms start their 'drawing' sign)."""
         first = self.started is None

@@ -1,9 +1,13 @@
 """The draw queue: a fair order for waiting draws and a relay window that follows the relay.
 
-`RelayWindow` is how many draws may be at the relay at once. It starts wide (a busy group's
-burst is drawn in one wave), narrows by half when the relay pushes back (Volcengine's 50430
-concurrency limit, 50429 rate limit, HTTP 429) and widens by one after each window's worth of
-accepted draws, never above MAX_CONCURRENT_DRAWS.
+`RelayWindow` is how many draws may be at the relay at once. It starts at MAX_CONCURRENT_DRAWS
+(16 by default: a busy group's burst is drawn in one wave), halves (rounding up) when the relay
+pushes back (Volcengine's 50430 concurrency limit, 50429 rate limit, HTTP 429) and widens by
+one after each window's worth of accepted draws, never above MAX_CONCURRENT_DRAWS. Draws sent
+under an older, wider window that are pushed back together count as one push-back, so one
+burst halves the window once, not once per refused draw. Past the size where the relay last
+pushed back it probes four times more slowly (a push-back costs a relay call); once a probe
+holds, the relay allows more and the window grows at the normal pace again.
 
 `FairQueue` hands out the window's places round-robin across chats and, within a chat, across
 users: one person's batch never delays everyone else. It knows each waiting draw's position,
@@ -21,7 +25,6 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-START = 16  # wide enough for a burst in a busy group
 TYPICAL_SECONDS = 15.0  # a relay draw's time until some are measured
 
 
@@ -37,23 +40,33 @@ class WindowChange:
 class RelayWindow:
     """How many draws may be at the relay at once (additive increase, halving decrease)."""
 
-    def __init__(self, ceiling: int, start: int = START) -> None:
+    def __init__(self, ceiling: int, start: int | None = None) -> None:
         self.ceiling = max(1, ceiling)
-        self.size = min(self.ceiling, max(1, start))
+        self.size = min(self.ceiling, max(1, start or self.ceiling))
+        self.epoch = 0  # bumped at each narrowing; a draw remembers the epoch it was sent in
+        self.known: int | None = None  # the size the relay last pushed back to
         self.accepted = 0  # since the last change
         self.pushbacks = 0
         self.changes: deque[WindowChange] = deque(maxlen=50)
 
-    def pushed_back(self, at_relay: int) -> None:
-        """The relay refused a draw as busy while `at_relay` draws were there."""
+    def pushed_back(self, at_relay: int, sent_in: int | None = None) -> None:
+        """The relay refused a draw as busy while `at_relay` draws were there; the draw was
+        sent in epoch `sent_in` (one narrowing per epoch)."""
         self.pushbacks += 1
-        size = max(1, min(self.size, at_relay) // 2)
+        if sent_in is not None and sent_in != self.epoch:
+            return  # the window already narrowed for the burst this draw was part of
+        size = max(1, (min(self.size, at_relay) + 1) // 2)
         if size < self.size:
+            self.epoch += 1
+            self.known = size
             self._change(size, "narrowed")
 
     def accepted_one(self) -> None:
         self.accepted += 1
-        if self.size < self.ceiling and self.accepted >= max(1, self.size // 2):
+        if self.known is not None and self.size > self.known and self.accepted >= self.size:
+            self.known = None  # a probe past the last push-back held: the relay allows more
+        slow = self.known is not None and self.size >= self.known
+        if self.size < self.ceiling and self.accepted >= (4 if slow else 1) * self.size:
             self._change(self.size + 1, "widened")
 
     def _change(self, size: int, reason: str) -> None:
@@ -73,6 +86,7 @@ class Ticket:
     enqueued_at: float = field(default_factory=time.monotonic)
     granted: asyncio.Future[None] = field(default_factory=lambda: asyncio.Future())
     position: int = 0  # 1 = next; 0 = at the relay
+    epoch: int = 0  # the relay window's epoch when it was sent to the relay
     on_move: Callable[[Ticket], None] | None = None
 
 
@@ -134,6 +148,7 @@ class FairQueue:
                 break
             self.at_relay += 1
             ticket.position = 0
+            ticket.epoch = self.window.epoch
             ticket.granted.set_result(None)
         self._renumber()
 

@@ -18,6 +18,9 @@ class Progress(Protocol):
     """How the platform shows a draw that waits or runs (core/progress.py says when and
     what): a status message edited in place, a chat action, the deferred reply, a line."""
 
+    async def reserved(self) -> None:
+        """The draw is accepted and in line (at once: the first sign that it is seen)."""
+
     async def queued(self, text: str, cancel: Button) -> None:
         """Waiting for the relay: where the draw stands (`cancel` drops it)."""
 

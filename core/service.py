@@ -172,6 +172,8 @@ class DrawService:
         )
         ticket = Ticket(requester.key, place.key, generation_id)
         reporter = Reporter(progress, self.queue, ticket, lang, params.size) if progress else None
+        if reporter is not None:
+            await reporter.reserved()
         self._running[generation_id] = (requester.key, asyncio.current_task())
         try:
             result = await self.dispatcher.generate(

@@ -200,6 +200,7 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
         plain_command(answers, "quota", "How many images you have left today"),
         plain_command(answers, "help", "How to use the bot"),
         plain_command(answers, "forget", "Delete your prompts and images"),
+        plain_command(answers, "cancel", "Drop your drawings that wait or run (refunded)"),
     ]
     return [anyone_anywhere(command) for command in commands]
 

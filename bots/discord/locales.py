@@ -48,6 +48,8 @@ ZH_CN = {
     "How to use the bot": "使用说明",
     "forget": "删除记录",
     "Delete your prompts and images": "删除你的提示词和图片",
+    "cancel": "取消",
+    "Drop your drawings that wait or run (refunded)": "取消排队中或正在生成的图(不扣额度)",
     "admin": "管理",
     "Bot administration": "机器人管理",
     "ban": "封禁",

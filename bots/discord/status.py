@@ -27,6 +27,9 @@ class DiscordStatus:
         self.interaction = interaction
         self.button_type = button_type
 
+    async def reserved(self) -> None:
+        """The deferred reply already shows it is seen."""
+
     async def queued(self, text: str, cancel: Button) -> None:
         await self._show(text, cancel)
 

@@ -19,7 +19,7 @@ MENU = {
         ("cancel", "Drop your drawings that wait or run (refunded)"),
         ("history", "Your recent drawings"),
         ("quota", "How many images you have left today"),
-        ("help", "Every option of /draw"),
+        ("help", "Every command; /help draw for every option"),
         ("forget", "Delete your prompts and images"),
     ],
     "zh": [
@@ -29,7 +29,7 @@ MENU = {
         ("cancel", "取消排队中或正在生成的图(不扣额度)"),
         ("history", "你最近的作品"),
         ("quota", "今天还剩多少张"),
-        ("help", "/draw 的全部选项"),
+        ("help", "全部命令;/help draw 查看画图选项"),
         ("forget", "删除你的提示词和图片"),
     ],
 }

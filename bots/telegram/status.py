@@ -1,9 +1,10 @@
 """A draw's status in a Telegram chat, as core reports it (core.request.Progress).
 
-While the draw waits for the relay: one status message answering the /draw, edited in place
-as it moves up, with a cancel button. While it draws: the `upload_photo` chat action (one loop
-per chat however many draws run there), and the status message, if there is one, edited now
-and then. When it ends, the status message is deleted: the picture or the sentence follows.
+From the moment the draw is accepted: the `upload_photo` chat action (one loop per chat
+however many draws run there). While it waits for the relay: one status message answering the
+/draw, edited in place as it moves up, with a cancel button; while it draws, that message, if
+there is one, edited now and then. When it ends, the status message is deleted: the picture
+or the sentence follows.
 """
 
 from __future__ import annotations
@@ -31,15 +32,22 @@ class TelegramStatus:
         self.message: Message | None = None
         self._acting = False
 
+    async def reserved(self) -> None:
+        """At once: the chat action (it skips the rate limiter, so it is seen within ms)."""
+        self._act()
+
     async def queued(self, text: str, cancel: Button) -> None:
         await self._show(text, cancel)
 
     async def drawing(self, text: str, cancel: Button, elapsed: float) -> None:
+        self._act()
+        if self.message is not None:
+            await self._show(text, cancel)
+
+    def _act(self) -> None:
         if not self._acting:
             self._acting = True
             self.actions.start(self.target)
-        if self.message is not None:
-            await self._show(text, cancel)
 
     async def finished(self) -> None:
         if self._acting:

@@ -485,7 +485,17 @@ async def test_commands_are_synced_only_when_asked(core: Core, dc: FakeDiscord) 
     assert await sync_commands(core) == 8
     assert [c.status for c in dc.sync_calls] == [200]
     names = sorted(c["name"] for c in dc.synced_commands)
-    assert names == ["admin", "draw", "forget", "help", "history", "original", "quota", "redo"]
+    assert names == [
+        "admin",
+        "cancel",
+        "draw",
+        "forget",
+        "help",
+        "history",
+        "original",
+        "quota",
+        "redo",
+    ]
     draw = dc.find_command("draw")
     assert draw is not None
     assert draw["name_localizations"] == {"zh-CN": "画图"}

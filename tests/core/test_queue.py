@@ -33,6 +33,9 @@ class Recorded:
         self.cancel: Button | None = None
         self.ended = False
 
+    async def reserved(self) -> None:
+        self.shown.append(("reserved", ""))
+
     async def queued(self, text: str, cancel: Button) -> None:
         self.shown.append(("queued", text))
         self.cancel = cancel
@@ -73,20 +76,32 @@ async def test_round_robin_across_users_and_chats() -> None:
     assert served == [1, 5, 4, 2, 3]
 
 
-def test_the_window_halves_on_push_back_and_grows_by_one() -> None:
+def test_the_window_halves_once_per_burst_and_grows_by_one_per_window() -> None:
     window = RelayWindow(ceiling=16)
-    assert window.size == 16
-    window.pushed_back(at_relay=10)
-    assert window.size == 5
-    window.pushed_back(at_relay=5)
-    assert window.size == 2
-    for _ in range(1):
+    assert window.size == 16  # starts at the ceiling
+    window.pushed_back(at_relay=10, sent_in=0)
+    assert window.size == 5 and window.epoch == 1
+    for _ in range(6):  # the rest of the same burst, sent under the old window
+        window.pushed_back(at_relay=9, sent_in=0)
+    assert window.size == 5 and window.pushbacks == 7
+    window.pushed_back(at_relay=5, sent_in=1)
+    assert window.size == 3 and window.known == 3  # halved, rounding up
+    for _ in range(11):  # at the size the relay pushed back to, probing is four times slower
         window.accepted_one()
     assert window.size == 3
-    for _ in range(100):
+    window.accepted_one()
+    assert window.size == 4  # the probe
+    for _ in range(4):  # it held for a window's worth: the relay allows more now
+        window.accepted_one()
+    assert window.known is None and window.size == 5
+    for _ in range(5):
+        window.accepted_one()
+    assert window.size == 6  # one more per window's worth of accepted draws
+    for _ in range(200):
         window.accepted_one()
     assert window.size == 16  # never above the ceiling
     assert [c.reason for c in window.changes][:2] == ["narrowed", "narrowed"]
+    assert RelayWindow(ceiling=4).size == 4 and RelayWindow(ceiling=100, start=16).size == 16
 
 
 # -- through the service ----------------------------------------------------------------------
@@ -107,9 +122,10 @@ async def test_waiting_draws_see_their_position_and_an_estimate(
     outcomes = await asyncio.gather(*draws)
     assert all(isinstance(o, Delivered) for o in outcomes)
     first, second, third = (p.shown for p in progress)
-    assert first == [("drawing", "Drawing… (512x512)")]  # never waited: no queue status
-    assert second[0][0] == "queued" and second[0][1].startswith("⏳ You are #1 in the queue")
-    assert third[0][1].startswith("⏳ You are #2 in the queue; about")
+    assert all(shown[0] == ("reserved", "") for shown in (first, second, third))  # at once
+    assert first[1:] == [("drawing", "Drawing… (512x512)")]  # never waited: no queue status
+    assert second[1][0] == "queued" and second[1][1].startswith("⏳ You are #1 in the queue")
+    assert third[1][1].startswith("⏳ You are #2 in the queue; about")
     assert ("drawing", "Drawing… (512x512)") in third  # then it reached the relay
     assert [p.ended for p in progress] == [True, True, True]
     assert progress[2].cancel is not None and progress[2].cancel.data.startswith("g:cancel:")
