@@ -71,7 +71,8 @@ def missing_token(mode: str, settings: Settings) -> str | None:
 
 NO_PLATFORM = """drawbot: no chat platform is configured.
   Set TELEGRAM_BOT_TOKEN (from @BotFather) and/or DISCORD_BOT_TOKEN in .env (see .env.example).
-  To try the bot without either, run it in your terminal:  python -m bots console"""
+  To try the bot without either, run it in your terminal:  python -m bots console
+  (or, with no settings at all, against an offline relay:  python -m bots demo)"""
 
 
 def fail(message: str) -> int:
@@ -208,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         lines = "\n".join(f"  - {problem}" for problem in error.problems)
         hint = (
             "Copy .env.example to .env and fill it in; `python -m bots --help` lists every "
-            "setting.\nWith the relay set and no chat token yet, `python -m bots console` "
-            "tries the bot in this terminal."
+            "setting.\nNo relay yet? `python -m bots demo` tries every command in this "
+            "terminal with no settings at all; with the relay set, `python -m bots console`."
         )
         return fail(f"drawbot: the configuration has problems:\n{lines}\n{hint}")
     level = settings.log_level
