@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import stamina
@@ -46,7 +46,7 @@ class Dispatcher:
         ticket: Ticket,
         payload: dict[str, Any],
         reporter: Reporter | None,
-        on_first_turn: Callable[[], Awaitable[object]],
+        on_first_turn: Callable[[], object],
     ) -> RelayResult:
         """Wait for the draw's turn and call the relay; after a push-back, wait again."""
         loop = asyncio.get_running_loop()
@@ -80,7 +80,7 @@ class Dispatcher:
         ticket: Ticket,
         payload: dict[str, Any],
         reporter: Reporter | None,
-        on_first_turn: Callable[[], Awaitable[object]],
+        on_first_turn: Callable[[], object],
         deadline: float,
         *,
         again: bool,
@@ -92,7 +92,7 @@ class Dispatcher:
             raise QueueTimeout from None
         try:
             if not again:
-                await on_first_turn()
+                on_first_turn()  # records the phase in the background: not on the way
             if reporter is not None:
                 await reporter.at_relay()
             result = await self.relay.generate(payload, retry_busy=False)

@@ -57,11 +57,17 @@ class Ledger:
         """Keep retrying a write in the background (for LATER_DEADLINE seconds)."""
 
         async def keep_trying() -> None:
+            name = getattr(fn, "__name__", fn)
+            try:
+                await self.store.run(fn, *args, **kwargs)
+                return  # the usual case: written at once, nothing to say
+            except sqlite3.OperationalError as error:
+                log.warning("store write %s failed (%s); retrying in the background", name, error)
             try:
                 await self._attempts(LATER_DEADLINE, fn, *args, **kwargs)
-                log.info("a delayed record was written: %s", getattr(fn, "__name__", fn))
+                log.info("a delayed record was written: %s", name)
             except WriteFailed:
-                log.error("a record could not be written: %s", getattr(fn, "__name__", fn))
+                log.error("a record could not be written: %s", name)
 
         task = asyncio.create_task(keep_trying())
         self._later.add(task)

@@ -180,7 +180,7 @@ class DrawService:
                 ticket,
                 params.to_payload(new.watermark),
                 reporter,
-                lambda: self.ledger.write_or_later(Store.start_generating, generation_id),
+                lambda: self.ledger.later(Store.start_generating, generation_id),
             )
         except (RelayError, asyncio.CancelledError, Exception) as error:
             return await self._failed(generation_id, error, lang, draw_id, requester.platform)
@@ -283,26 +283,28 @@ class DrawService:
         parent_id: int | None,
         address: str | None,
     ) -> tuple[Reserved | AlreadyHandled | Denied, NewGeneration]:
-        """On the store thread: record who and where, resolve the watermark, reserve quota."""
+        """On the store thread, in one transaction: record who and where, resolve the
+        watermark, reserve quota."""
+        assert params.seed is not None
         with store.sqlite.atomic():
             store.touch_user(requester.key, requester.name, requester.language_code)
             store.touch_chat(place.key, place.title, place.is_group)
-        watermark = params.watermark.apply(store.chat_watermark(place.key, self.settings.watermark))
-        limits = store.effective_limits(requester.key, place.key, self.base_limits())
-        assert params.seed is not None
-        new = NewGeneration(
-            user_key=requester.key,
-            chat_key=place.key,
-            platform=requester.platform,
-            day=self.today(),
-            params=params,
-            watermark=watermark,
-            source_key=source_key,
-            parent_id=parent_id,
-            address=address,
-            owner=self.owner,
-        )
-        return store.reserve(new, limits), new
+            base = self.settings.watermark
+            watermark = params.watermark.apply(store.chat_watermark(place.key, base))
+            limits = store.effective_limits(requester.key, place.key, self.base_limits())
+            new = NewGeneration(
+                user_key=requester.key,
+                chat_key=place.key,
+                platform=requester.platform,
+                day=self.today(),
+                params=params,
+                watermark=watermark,
+                source_key=source_key,
+                parent_id=parent_id,
+                address=address,
+                owner=self.owner,
+            )
+            return store.reserve(new, limits), new
 
     async def _settle_failure(
         self, generation_id: int, kind: str, error: BaseException | None, draw_id: str
