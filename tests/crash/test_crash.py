@@ -50,7 +50,7 @@ async def test_killed_before_and_during_the_relay_call(deploy: Deployment) -> No
     await wait_for(lambda: deploy.relay.in_flight, WITHIN, "user 1's relay call")
     second = await deploy.draw(2)
     await deploy.status_becomes(2, "reserved")
-    assert deploy.status_of(1) == "generating"
+    await deploy.status_becomes(1, "generating")
     await old.kill()
     assert len(deploy.relay.calls) == 1  # user 2's draw never reached the relay
 
@@ -84,7 +84,7 @@ async def test_killed_after_the_relay_answered(deploy: Deployment) -> None:
         WITHIN,
         "the relay's answer and the image download to start",
     )
-    assert deploy.status_of(1) == "generating"
+    await deploy.status_becomes(1, "generating")
     await old.kill()
 
     await deploy.start("new")
@@ -183,7 +183,7 @@ async def test_a_30s_external_write_lock_while_recording(deploy: Deployment) -> 
     await deploy.start("bot")
     await deploy.draw(1)
     await wait_for(lambda: deploy.relay.in_flight, WITHIN, "the relay call")
-    assert deploy.status_of(1) == "generating"
+    await deploy.status_becomes(1, "generating")  # recorded beside the call, not before it
 
     loop = asyncio.get_running_loop()
     with contextlib.closing(sqlite3.connect(deploy.database, isolation_level=None)) as lock:
@@ -284,7 +284,7 @@ async def test_a_full_disk_for_the_database_while_recording(deploy: Deployment) 
     bot = await deploy.start("bot")
     await deploy.draw(1)
     await wait_for(lambda: deploy.relay.in_flight, WITHIN, "the relay call")
-    assert deploy.status_of(1) == "generating"
+    await deploy.status_becomes(1, "generating")  # recorded beside the call, not before it
     pid = bot.process.pid
     _, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, hard))
