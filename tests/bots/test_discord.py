@@ -798,3 +798,32 @@ async def test_the_client_shards_as_discord_says(bot: DrawbotClient, dc: FakeDis
     assert report["ok"] is True and report["age_seconds"] is not None
     i = dc.slash_command("quota")
     assert "0 of 20 images" in await sentence_of(dc, i)
+
+
+@pytest.mark.env(MAX_CONCURRENT_DRAWS="1", DAILY_LIMIT="5")
+async def test_a_waiting_draw_shows_its_place_in_the_deferred_reply_and_can_cancel(
+    bot: DrawbotClient, dc: FakeDiscord, relay: FakeRelay, core: Core
+) -> None:
+    """The "thinking…" reply of a draw that waits says where it stands, with a cancel button;
+    pressing it refunds the draw and the reply says so."""
+    relay.latency = 3.0
+    first = dc.slash_command("draw", {"prompt": "a fox"}, user_id=101)
+    waiting = dc.slash_command("draw", {"prompt": "a cat"}, user_id=102)
+
+    def status() -> FakeMessage | None:
+        placeholder = waiting.original
+        if placeholder is None:
+            return None
+        shown = "#1 in the queue" in placeholder.content
+        return placeholder if shown and placeholder.custom_ids() else None
+
+    placeholder = await wait_for(status, 10, "the queue status in the deferred reply")
+    (cancel,) = placeholder.custom_ids()
+    assert cancel.startswith("g:cancel:")
+    dc.click_button(cancel, placeholder, user_id=102)
+    said = await dc.wait_for_response(waiting, 10, predicate=lambda m: "cancelled" in m.content)
+    assert said.ephemeral and "was cancelled; no quota was used" in said.content
+    await image_of(dc, first)
+    rows = await history(core, 102)
+    assert [r.status for r in rows] == ["failed"] and rows[0].error_kind == "cancelled"
+    assert len(relay.calls) == 1
