@@ -79,6 +79,16 @@ def manager_check(interaction: Interaction) -> ChatAdminCheck:
     return manages_server
 
 
+def address_of(interaction: Interaction) -> str | None:
+    """Where the bot can post to the asker later (after a restart): the channel, when the bot
+    is there; None where it runs only as someone's own app (another server, another DM)."""
+    users_app_only = interaction.is_user_integration() and not interaction.is_guild_integration()
+    in_own_dm = interaction.guild_id is None and interaction.context.dm_channel
+    if users_app_only and not in_own_dm:
+        return None
+    return f"{interaction.channel_id}:{interaction.user.id}"
+
+
 def request_of(
     interaction: Interaction,
     *,
@@ -96,7 +106,7 @@ def request_of(
         redelivered=redelivered,
         chat_admin=manager_check(interaction),
         admin_prefix="/admin ",
-        address=f"{interaction.channel_id}:{interaction.user.id}",
+        address=address_of(interaction),
         progress=progress,
     )
 
