@@ -10,6 +10,7 @@ import zlib
 import PIL.Image
 
 from core.images import FIT_MIN_SIDE, Image, fit_within, sniff
+from tests.fakes.photo import SEED_BUCKETS, _photo, make_photo
 from tests.fakes.png import make_png
 
 
@@ -97,3 +98,33 @@ def test_fitting_is_bounded_in_time() -> None:
     assert time.monotonic() - started < 10
     assert fitted is not None and min(fitted.width, fitted.height) >= FIT_MIN_SIDE
     assert fit_within(image, 150_000, seconds=0) is None  # the deadline holds too
+
+
+# -- the fakes' realistic pictures (tests/fakes/photo.py) --------------------------------------
+
+
+def test_realistic_photos_are_megabytes_of_png_that_pillow_decodes() -> None:
+    data = make_photo(1536, 1024, seed=7)
+    assert 2_000_000 <= len(data) <= 4_000_000
+    image = sniff(data)
+    assert (image.mime, image.width, image.height) == ("image/png", 1536, 1024)
+    picture = decoded(image)
+    assert picture.size == (1536, 1024) and picture.mode == "RGB"
+    colours = picture.crop((0, 0, 64, 64)).getcolors(64 * 64)
+    assert colours is not None and len(colours) > 1000  # grain, not flat colour
+
+
+def test_realistic_photos_are_deterministic_and_cached_per_seed_bucket() -> None:
+    data = make_photo(1536, 1024, seed=7)
+    assert make_photo(1536, 1024, seed=7) is data  # cached, not made again
+    assert make_photo(1536, 1024, seed=7 + SEED_BUCKETS) is data
+    assert make_photo(1536, 1024, seed=8) != data
+    fresh = _photo.__wrapped__(1536, 1024, 7 % SEED_BUCKETS, "png")  # bypass the cache
+    assert fresh == data
+
+
+def test_realistic_photos_as_jpeg() -> None:
+    image = sniff(make_photo(1536, 1024, seed=7, fmt="jpeg"))
+    assert (image.mime, image.width, image.height) == ("image/jpeg", 1536, 1024)
+    assert 200_000 <= len(image.data) <= 1_000_000
+    assert decoded(image).size == (1536, 1024)
