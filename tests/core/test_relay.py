@@ -611,3 +611,14 @@ async def test_a_realistic_fake_serves_jpeg_and_base64_when_asked() -> None:
     assert by_url.mime == "image/jpeg" and by_url.data == make_photo(1024, 1024, 42, "jpeg")
     assert by_base64.data == by_url.data
     assert gradient.data == make_png(1024, 1024, 42)
+
+
+async def test_a_realistic_image_over_the_cap_is_refused_by_its_declared_length() -> None:
+    size = len(make_photo(1024, 1024, 42))
+    async with FakeRelay(api_key=API_KEY, realistic=True) as relay:
+        async with make_client(relay, max_image_bytes=size - 1) as client:
+            error = await fails(client, RelayImageError)
+            assert f"larger than {size - 1} bytes" in str(error)
+            async with make_client(relay, max_image_bytes=size) as exact:
+                result = await exact.generate(payload())
+    assert len(result.images[0].data) == size
