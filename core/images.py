@@ -119,7 +119,7 @@ async def _download(client: httpx.AsyncClient, url: str, max_bytes: int) -> Imag
     buffer is exactly full (CPython since 3.5): no copy at the end. Collecting httpx's 16 KB
     chunks in a list and joining them held each image twice over at the end of its download;
     with 100 photographic PNGs of 4.2 MB arriving at once that was 1.2-1.3x their size in
-    peak memory, against 1.0x now (bench/README.md)."""
+    peak memory, against 1.0x now (README, Benchmarks)."""
     too_large = f"the image is larger than {max_bytes} bytes"
     async with client.stream("GET", url) as response:
         if response.status_code != 200:
