@@ -1,5 +1,10 @@
 """Run the fake relay in its own process (so its memory and CPU are not the bot's).
 
+Arguments: `[latency] [--realistic]`: the relay's latency in seconds (default 1), and whether
+it serves photographic-like pictures of realistic size (`tests.fakes.photo`; the ones the
+benches ask for, seed 7 at 1024x1024 and 1536x1536, are made before the URL is printed) instead
+of small gradient PNGs.
+
 Prints its base URL, then serves until stdin closes; meanwhile each line on stdin is a command,
 answered with one line on stdout:
 
@@ -17,7 +22,11 @@ import asyncio
 import json
 import sys
 
+from tests.fakes.photo import make_photo
 from tests.fakes.relay import FakeRelay
+
+BENCH_SIDES = (1024, 1536)  # what 512 and 768 become with super-resolution
+BENCH_SEED = 7
 
 
 def command(relay: FakeRelay, line: str) -> str:
@@ -39,9 +48,12 @@ def command(relay: FakeRelay, line: str) -> str:
             return json.dumps({"error": f"unknown command {line!r}"})
 
 
-async def main(latency: float) -> None:
+async def main(latency: float, realistic: bool) -> None:
     loop = asyncio.get_running_loop()
-    async with FakeRelay(api_key="bench-key", latency=latency) as relay:
+    if realistic:
+        for side in BENCH_SIDES:
+            make_photo(side, side, BENCH_SEED)
+    async with FakeRelay(api_key="bench-key", latency=latency, realistic=realistic) as relay:
         print(relay.base_url, flush=True)
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             if line.strip():
@@ -55,4 +67,5 @@ async def main(latency: float) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0))
+    args = [arg for arg in sys.argv[1:] if arg != "--realistic"]
+    asyncio.run(main(float(args[0]) if args else 1.0, "--realistic" in sys.argv[1:]))

@@ -1,8 +1,11 @@
-"""drawbot benchmarks against the fakes. Run: .venv/bin/python -m bench.run [--quick]
+"""drawbot benchmarks against the fakes. Run: .venv/bin/python -m bench.run [--quick] [--realistic]
 
 Reports, from one run: the bot's added latency (a draw's time minus the relay's own time) at
-1, 10 and 100 concurrent users, the makespan of 100 concurrent draws as a ratio to one draw,
-peak memory with 100 draws of 768x768 in flight, and SQLite reserve+settle per second.
+1, 10 and 100 concurrent users, this process's CPU per draw at each, the makespan of 100
+concurrent draws as a ratio to one draw, peak memory with 100 draws of 768x768 in flight, and
+SQLite reserve+settle per second. --realistic: the fake relay serves photographic-like PNGs
+(tests/fakes/photo.py: 1.9 MB at 1024x1024, 4.2 MB at 1536x1536) instead of gradient PNGs
+(0.36 MB each).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from core.records import Limits, NewGeneration, Reserved
 from core.request import Place, Requester
 from core.root import Core
 from core.store import Store
+from tests.fakes.photo import make_photo
+from tests.fakes.png import make_png
 
 RELAY_LATENCY = 1.0
 
@@ -40,9 +45,10 @@ class RelayProcess:
 
 
 @asynccontextmanager
-async def relay_process(latency: float) -> AsyncIterator[RelayProcess]:
+async def relay_process(latency: float, realistic: bool = False) -> AsyncIterator[RelayProcess]:
+    flags = ["--realistic"] if realistic else []
     child = subprocess.Popen(  # noqa: ASYNC220 - once, before anything is measured
-        [sys.executable, "-m", "bench.relay_process", str(latency)],
+        [sys.executable, "-m", "bench.relay_process", str(latency), *flags],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -97,16 +103,23 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
-async def bench_service(folder: Path) -> dict[str, float]:
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def bench_service(folder: Path, realistic: bool = False) -> dict[str, float]:
     results: dict[str, float] = {}
     rounds: dict[int, dict[str, float]] = {}
-    async with relay_process(RELAY_LATENCY) as relay:
+    async with relay_process(RELAY_LATENCY, realistic) as relay:
         async with Core.open(settings_for(relay.base_url, folder, cap=100), ["bench"]) as core:
             await draw_many(core, 1, "warm-up")  # open connections, fill caches
             one, _ = await draw_many(core, 1, "single")
             results["one_draw_s"] = one
             for users in (1, 10, 100):
+                cpu = cpu_seconds()
                 makespan, rounds[users] = await draw_many(core, users, f"round-{users}")
+                results[f"cpu_ms_per_draw_{users}"] = (cpu_seconds() - cpu) * 1000 / users
                 results[f"makespan_s_{users}"] = makespan
             results["makespan_ratio_100"] = results["makespan_s_100"] / one
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -152,13 +165,23 @@ def bench_store(folder: Path, count: int) -> float:
     return count / elapsed
 
 
+def image_sizes(realistic: bool) -> str:
+    """What the fake relay serves for the draws here (512 and 768 doubled by super-resolution)."""
+    make = make_photo if realistic else make_png
+    sizes = (f"{side}x{side} {len(make(side, side, 7)) / 1e6:.2f} MB" for side in (1024, 1536))
+    return ", ".join(sizes)
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
+    realistic = "--realistic" in sys.argv
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ops = bench_store(folder, 500 if quick else 5000)
         print(f"sqlite reserve+settle per second: {ops:,.0f}  (target >= 2,000)")
-        results = asyncio.run(bench_service(folder))
+        results = asyncio.run(bench_service(folder, realistic))
+    kind = "photographic PNGs" if realistic else "gradient PNGs"
+    print(f"images: {kind}, {image_sizes(realistic)}")
     print(
         f"relay latency (fake, fixed): {RELAY_LATENCY:.2f} s; one draw end to end: "
         f"{results['one_draw_s']:.3f} s"
@@ -167,7 +190,8 @@ def main() -> None:
         print(
             f"added latency at {users:>3} concurrent users: "
             f"p50 {results[f'added_ms_p50_{users}']:.1f} ms, "
-            f"p95 {results[f'added_ms_p95_{users}']:.1f} ms  (target p95 < 50 ms)"
+            f"p95 {results[f'added_ms_p95_{users}']:.1f} ms  (target p95 < 50 ms); "
+            f"CPU per draw {results[f'cpu_ms_per_draw_{users}']:.1f} ms"
         )
     print(
         f"makespan of 100 concurrent draws / one draw: {results['makespan_ratio_100']:.3f}  "

@@ -1,4 +1,5 @@
-"""drawbot end to end through the Telegram adapter. Run: .venv/bin/python -m bench.telegram
+"""drawbot end to end through the Telegram adapter.
+Run: .venv/bin/python -m bench.telegram [--realistic]
 
 This process hosts FakeTelegram and FakeRelay (1 s latency, seed 7 so its PNG cache is hit);
 the bot is a real child process, `python -m bots telegram`, so its CPU and memory are its own.
@@ -6,7 +7,10 @@ Users send `/draw <unique prompt> --seed 7` all at once; per user, added latency
 arrival at FakeTelegram - the update's push) - the relay's own time for that prompt.
 Reports the same figures as bench/run.py: added latency at 1, 10 and 100 concurrent users, the
 makespan of 100 draws / one draw, the bot's peak memory (VmHWM) with 100 draws of 768x768 in
-flight, plus how much of the 100-user figures is Telegram's 30 messages/s limit, and shutdown.
+flight, the bot's CPU per draw at 1, 10 and 100 users, plus how much of the 100-user figures
+is Telegram's 30 messages/s limit, and shutdown. --realistic: the fake relay serves
+photographic-like PNGs of realistic size (tests/fakes/photo.py; made before the bot starts)
+instead of gradient PNGs.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.run import RELAY_LATENCY, p95
+from bench.relay_process import BENCH_SEED, BENCH_SIDES
+from bench.run import RELAY_LATENCY, image_sizes, p95
 from tests.fakes.base import wait_for
+from tests.fakes.photo import make_photo
 from tests.fakes.relay import FakeRelay
 from tests.fakes.telegram import FakeTelegram, SentMessage
 
@@ -196,11 +202,16 @@ def added(round_: Round, relay: FakeRelay) -> dict[int, float]:
     return result
 
 
-async def bench(folder: Path) -> int:
+async def bench(folder: Path, realistic: bool = False) -> int:
     """Every figure, printed; returns the bot's exit code after SIGTERM."""
+    if realistic:
+        for side in BENCH_SIDES:
+            make_photo(side, side, BENCH_SEED)
+    kind = "photographic PNGs" if realistic else "gradient PNGs"
+    print(f"images: {kind}, {image_sizes(realistic)}")
     async with (
         FakeTelegram(token=TOKEN, bot_username="drawbot_bench_bot") as tg,
-        FakeRelay(api_key=API_KEY, latency=RELAY_LATENCY) as relay,
+        FakeRelay(api_key=API_KEY, latency=RELAY_LATENCY, realistic=realistic) as relay,
     ):
         bot = Bot(tg, relay, folder)
         try:
@@ -234,7 +245,11 @@ async def measure(bot: Bot, relay: FakeRelay) -> None:
         bot_cpu, own_cpu = bot.cpu_seconds(), cpu_seconds()
         rounds[users] = await bot.draw(users, f"round-{users}")
         values = list(added(rounds[users], relay).values())
-        print(f"added latency at {users:>3} concurrent users: {ms(values)}  (target p95 < 50 ms)")
+        per_draw = (bot.cpu_seconds() - bot_cpu) * 1000 / users
+        print(
+            f"added latency at {users:>3} concurrent users: {ms(values)}  (target p95 < 50 ms); "
+            f"bot CPU per draw {per_draw:.1f} ms"
+        )
     bot_cpu, own_cpu = bot.cpu_seconds() - bot_cpu, cpu_seconds() - own_cpu
     big = rounds[100]
     print(
@@ -295,7 +310,7 @@ def report_rate_limiter(round_: Round, relay: FakeRelay) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        code = asyncio.run(bench(Path(tmp)))
+        code = asyncio.run(bench(Path(tmp), "--realistic" in sys.argv[1:]))
     sys.exit(0 if code == 0 else 1)
 
 

@@ -1,15 +1,21 @@
-"""core.images.fit_within: an image over a byte limit re-encoded to fit, or None."""
+"""core.images: fit_within (an image over a byte limit re-encoded to fit, or None), fetch (one
+buffer, the byte cap), and the fakes' realistic pictures."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
 import time
 import zlib
+from collections.abc import AsyncIterator
 
+import httpx
 import PIL.Image
+import pytest
 
-from core.images import FIT_MIN_SIDE, Image, fit_within, sniff
+from core.images import FIT_MIN_SIDE, Image, ImageError, fetch, fit_within, sniff
+from tests.fakes.photo import SEED_BUCKETS, _photo, make_photo
 from tests.fakes.png import make_png
 
 
@@ -97,3 +103,111 @@ def test_fitting_is_bounded_in_time() -> None:
     assert time.monotonic() - started < 10
     assert fitted is not None and min(fitted.width, fitted.height) >= FIT_MIN_SIDE
     assert fit_within(image, 150_000, seconds=0) is None  # the deadline holds too
+
+
+# -- the fakes' realistic pictures (tests/fakes/photo.py) --------------------------------------
+
+
+def test_realistic_photos_are_megabytes_of_png_that_pillow_decodes() -> None:
+    data = make_photo(1536, 1024, seed=7)
+    assert 2_000_000 <= len(data) <= 4_000_000
+    image = sniff(data)
+    assert (image.mime, image.width, image.height) == ("image/png", 1536, 1024)
+    picture = decoded(image)
+    assert picture.size == (1536, 1024) and picture.mode == "RGB"
+    colours = picture.crop((0, 0, 64, 64)).getcolors(64 * 64)
+    assert colours is not None and len(colours) > 1000  # grain, not flat colour
+
+
+def test_realistic_photos_are_deterministic_and_cached_per_seed_bucket() -> None:
+    data = make_photo(1536, 1024, seed=7)
+    assert make_photo(1536, 1024, seed=7) is data  # cached, not made again
+    assert make_photo(1536, 1024, seed=7 + SEED_BUCKETS) is data
+    assert make_photo(1536, 1024, seed=8) != data
+    fresh = _photo.__wrapped__(1536, 1024, 7 % SEED_BUCKETS, "png")  # bypass the cache
+    assert fresh == data
+
+
+def test_realistic_photos_as_jpeg() -> None:
+    image = sniff(make_photo(1536, 1024, seed=7, fmt="jpeg"))
+    assert (image.mime, image.width, image.height) == ("image/jpeg", 1536, 1024)
+    assert 200_000 <= len(image.data) <= 1_000_000
+    assert decoded(image).size == (1536, 1024)
+
+
+# -- fetch: one buffer, the byte cap, exactly the bytes served ---------------------------------
+
+
+class Body(httpx.AsyncByteStream):
+    """A response body served in 16 KB chunks (like httpx-aiohttp's), counting what was read;
+    `endless` repeats the data forever, `pause` waits before each chunk."""
+
+    def __init__(self, data: bytes, *, endless: bool = False, pause: float = 0.0) -> None:
+        self.data, self.endless, self.pause, self.sent = data, endless, pause, 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            for start in range(0, len(self.data), 16384):
+                await asyncio.sleep(self.pause)
+                chunk = self.data[start : start + 16384]
+                self.sent += len(chunk)
+                yield chunk
+            if not self.endless:
+                return
+
+
+def serving(body: Body, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=headers or {}, stream=body)
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(answer))
+
+
+async def test_fetch_refuses_a_declared_length_over_the_cap_before_reading_the_body() -> None:
+    body = Body(make_png(64, 64))
+    async with serving(body, {"content-length": "100001"}) as client:
+        with pytest.raises(ImageError, match="larger than 100000 bytes"):
+            await fetch(client, "http://relay/i.png", max_bytes=100_000, seconds=5)
+    assert body.sent == 0
+
+
+async def test_fetch_refuses_a_body_that_grows_over_the_cap_without_a_length() -> None:
+    body = Body(make_png(256, 256), endless=True)
+    async with serving(body) as client:
+        with pytest.raises(ImageError, match="larger than 100000 bytes"):
+            await fetch(client, "http://relay/i.png", max_bytes=100_000, seconds=5)
+    assert 100_000 < body.sent <= 100_000 + 16384  # stopped at the chunk that went over
+
+
+async def test_fetch_refuses_a_body_longer_than_its_declared_length_past_the_cap() -> None:
+    body = Body(make_png(256, 256), endless=True)
+    async with serving(body, {"content-length": "50000"}) as client:
+        with pytest.raises(ImageError, match="larger than 100000 bytes"):
+            await fetch(client, "http://relay/i.png", max_bytes=100_000, seconds=5)
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+async def test_fetch_returns_exactly_the_bytes_served(declared: bool) -> None:
+    data = make_photo(1536, 1024, seed=7)
+    headers = {"content-length": str(len(data))} if declared else {}
+    async with serving(Body(data), headers) as client:
+        image = await fetch(client, "http://relay/i.png", max_bytes=len(data), seconds=5)
+    assert type(image.data) is bytes and image.data == data
+    assert (image.width, image.height) == (1536, 1024)
+
+
+async def test_fetch_keeps_only_what_arrived_when_the_declared_length_was_larger() -> None:
+    # e.g. a compressed transfer: the length declared is not the length decoded
+    data = make_png(64, 48)
+    async with serving(Body(data), {"content-length": str(len(data) + 1000)}) as client:
+        image = await fetch(client, "http://relay/i.png", max_bytes=100_000, seconds=5)
+    assert image.data == data
+
+
+async def test_fetch_gives_up_on_a_body_that_trickles_past_its_time() -> None:
+    body = Body(make_png(256, 256), endless=True, pause=0.05)
+    started = time.monotonic()
+    async with serving(body) as client:
+        with pytest.raises(ImageError, match=r"took longer than 0\.3s"):
+            await fetch(client, "http://relay/i.png", max_bytes=100_000_000, seconds=0.3)
+    assert time.monotonic() - started < 1.0

@@ -31,6 +31,7 @@ from core.relay_errors import (
     RelayUnreachable,
 )
 from tests.conftest import API_KEY
+from tests.fakes.photo import make_photo
 from tests.fakes.png import make_png, png_size
 from tests.fakes.relay import FakeRelay, Reply
 
@@ -586,3 +587,38 @@ async def test_the_balance_of_a_relay_that_refuses_connections() -> None:
     async with RelayClient(f"http://127.0.0.1:{closed_port()}", API_KEY) as client:
         with pytest.raises(RelayCannotConnect):
             await client.balance()
+
+
+async def test_a_realistic_fake_serves_photographic_pngs_of_megabytes() -> None:
+    async with FakeRelay(api_key=API_KEY, realistic=True) as relay:
+        async with make_client(relay) as client:
+            result = await client.generate(payload(width=768, height=512))
+    image = result.images[0]
+    assert (image.mime, image.width, image.height) == ("image/png", 1536, 1024)
+    assert image.data == make_photo(1536, 1024, 42)  # exactly the bytes served
+    assert 2_000_000 <= len(image.data) <= 4_000_000
+    assert relay.calls[0].image_urls[0].endswith(".png")
+
+
+async def test_a_realistic_fake_serves_jpeg_and_base64_when_asked() -> None:
+    async with FakeRelay(api_key=API_KEY, realistic=True, image_format="jpeg") as relay:
+        relay.script(Reply.ok(), Reply.ok(as_base64=True), Reply.ok(realistic=False))
+        async with make_client(relay) as client:
+            by_url = (await client.generate(payload())).images[0]
+            by_base64 = (await client.generate(payload())).images[0]
+            gradient = (await client.generate(payload())).images[0]
+    assert relay.calls[0].image_urls[0].endswith(".jpg")
+    assert by_url.mime == "image/jpeg" and by_url.data == make_photo(1024, 1024, 42, "jpeg")
+    assert by_base64.data == by_url.data
+    assert gradient.data == make_png(1024, 1024, 42)
+
+
+async def test_a_realistic_image_over_the_cap_is_refused_by_its_declared_length() -> None:
+    size = len(make_photo(1024, 1024, 42))
+    async with FakeRelay(api_key=API_KEY, realistic=True) as relay:
+        async with make_client(relay, max_image_bytes=size - 1) as client:
+            error = await fails(client, RelayImageError)
+            assert f"larger than {size - 1} bytes" in str(error)
+            async with make_client(relay, max_image_bytes=size) as exact:
+                result = await exact.generate(payload())
+    assert len(result.images[0].data) == size

@@ -28,6 +28,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from .base import FakeServer, notify
+from .photo import MIME, PhotoFormat, make_photo
 from .png import make_png
 
 REQ_KEY = "high_aes_general_v21_L"
@@ -71,6 +72,7 @@ class Reply:
     image_status: int = 200
     image_bytes: int | None = None
     image_delay: float = 0.0
+    realistic: bool | None = None
     # errors / raw
     status: int | None = None
     code: int | str | None = None
@@ -91,6 +93,7 @@ class Reply:
         image_bytes: int | None = None,
         image_delay: float = 0.0,
         null_lists: bool = False,
+        realistic: bool | None = None,
     ) -> Reply:
         """Success (HTTP 200, ``code`` 10000).
 
@@ -103,6 +106,8 @@ class Reply:
         image_bytes: make each image URL serve exactly this many bytes (a PNG padded
             with zeros, streamed) to emulate a huge image.
         image_delay: seconds the image URL waits before answering.
+        realistic: photographic-like pictures (`tests.fakes.photo`: 2.8 MB of PNG at
+            1536x1024) instead of gradients; None = the relay's ``realistic``.
         """
         return Reply(
             "ok",
@@ -114,6 +119,7 @@ class Reply:
             image_status=image_status,
             image_bytes=image_bytes,
             image_delay=image_delay,
+            realistic=realistic,
         )
 
     @staticmethod
@@ -220,6 +226,7 @@ class _Image:
     height: int
     seed: int
     reply: Reply  # carries image_status / image_bytes / image_delay
+    realistic: bool = False
 
 
 # ---------------------------------------------------------------- validation
@@ -317,9 +324,13 @@ class FakeRelay(FakeServer):
     """In-process aiohttp server imitating the YunApi relay for Jimeng 2.1.
 
     api_key: expected ``Authorization: Bearer <api_key>``.
-    path: API path (e.g. "/volcv" or "/volcv/v1"); images are served at /images/<id>.png.
+    path: API path (e.g. "/volcv" or "/volcv/v1"); images are served at /images/<id>.png
+        (.jpg for realistic JPEG).
     latency: seconds every API call waits before answering (asyncio.sleep; calls overlap).
     images_per_call: images per success when ``Reply.ok(images=None)``.
+    realistic: serve photographic-like pictures of realistic size (`tests.fakes.photo`, cached
+        per size and seed bucket) unless a reply says otherwise; else small gradient PNGs.
+    image_format: "png" or "jpeg", for realistic pictures (gradients are always PNG).
     """
 
     def __init__(
@@ -328,12 +339,16 @@ class FakeRelay(FakeServer):
         path: str = "/volcv",
         latency: float = 0.0,
         images_per_call: int = 1,
+        realistic: bool = False,
+        image_format: PhotoFormat = "png",
     ) -> None:
         super().__init__()
         self.api_key = api_key
         self.path = "/" + path.strip("/")
         self.latency = latency
         self.images_per_call = images_per_call
+        self.realistic = realistic
+        self.image_format: PhotoFormat = image_format
         self.default: Reply = Reply.ok()
         self.calls: list[Call] = []
         self.in_flight = 0
@@ -531,14 +546,16 @@ class FakeRelay(FakeServer):
             count = self.images_per_call
         images: list[str] = []
         for i in range(count):
-            image = _Image(width, height, call.seed + i, reply)
+            realistic = self.realistic if reply.realistic is None else reply.realistic
+            image = _Image(width, height, call.seed + i, reply, realistic)
             if as_base64:
-                png = await asyncio.to_thread(make_png, width, height, image.seed)
-                images.append(base64.b64encode(png).decode())
+                data, _ = await self._picture(image)
+                images.append(base64.b64encode(data).decode())
             else:
                 image_id = secrets.token_hex(12)
                 self._images[image_id] = image
-                images.append(f"{self.base_url}/images/{image_id}.png")
+                suffix = "jpg" if realistic and self.image_format == "jpeg" else "png"
+                images.append(f"{self.base_url}/images/{image_id}.{suffix}")
         if not as_base64:
             call.image_urls = images
         nothing: list[str] | None = None if reply.null_lists else []
@@ -577,27 +594,38 @@ class FakeRelay(FakeServer):
         self._tasks.add(task)
         try:
             self.image_fetches += 1
-            image = self._images.get(request.match_info["name"].removesuffix(".png"))
+            image = self._images.get(request.match_info["name"].rpartition(".")[0])
             if image is None:
                 return web.Response(status=404, text="404 Not Found")
             await asyncio.sleep(image.reply.image_delay)
             status = image.reply.image_status
             if status != 200:
                 return web.Response(status=status, text=f"{status} image error")
-            png = await asyncio.to_thread(make_png, image.width, image.height, image.seed)
+            data, mime = await self._picture(image)
             if image.reply.image_bytes is None:
-                return web.Response(body=png, content_type="image/png")
-            return await self._stream_huge(request, png, image.reply.image_bytes)
+                return web.Response(body=data, content_type=mime)
+            return await self._stream_huge(request, data, mime, image.reply.image_bytes)
         finally:
             self._tasks.discard(task)
 
+    async def _picture(self, image: _Image) -> tuple[bytes, str]:
+        """The image's bytes and MIME type (both generators cache what they made)."""
+        if not image.realistic:
+            png = await asyncio.to_thread(make_png, image.width, image.height, image.seed)
+            return png, "image/png"
+        fmt = self.image_format
+        data = await asyncio.to_thread(make_photo, image.width, image.height, image.seed, fmt)
+        return data, MIME[fmt]
+
     @staticmethod
-    async def _stream_huge(request: web.Request, png: bytes, nbytes: int) -> web.StreamResponse:
-        """Send exactly ``nbytes``: the PNG (truncated if needed) padded with zeros."""
-        response = web.StreamResponse(headers={"Content-Type": "image/png"})
+    async def _stream_huge(
+        request: web.Request, picture: bytes, mime: str, nbytes: int
+    ) -> web.StreamResponse:
+        """Send exactly ``nbytes``: the picture (truncated if needed) padded with zeros."""
+        response = web.StreamResponse(headers={"Content-Type": mime})
         response.content_length = nbytes
         await response.prepare(request)
-        head = png[:nbytes]
+        head = picture[:nbytes]
         await response.write(head)
         left = nbytes - len(head)
         chunk = b"\0" * 65536
