@@ -87,11 +87,6 @@ class Ledger:
             self.later(fn, *args, **kwargs)
             return None
 
-    @property
-    def waiting(self) -> int:
-        """Background writes still trying."""
-        return len(self._later)
-
     async def flush(self, within: float) -> int:
         """At shutdown: give background writes `within` seconds; how many were left."""
         if not self._later:

@@ -57,8 +57,8 @@ class DrawService:
         self.owner = owner  # this process, in the processes table
         self.ledger = Ledger(store)
         self.relay = relay
-        self.queue_seconds = max(30.0, QUEUE_DEADLINE - settings.relay_timeout)
-        self.dispatcher = Dispatcher(relay, settings.max_concurrent_draws, self.queue_seconds)
+        queue_seconds = max(30.0, QUEUE_DEADLINE - settings.relay_timeout)
+        self.dispatcher = Dispatcher(relay, settings.max_concurrent_draws, queue_seconds)
         self.queue = self.dispatcher.queue
         self._running: dict[int, tuple[str, asyncio.Task[Any] | None]] = {}
         self._cancelled: set[int] = set()
