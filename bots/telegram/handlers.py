@@ -88,7 +88,7 @@ class TelegramHandlers:
     def __init__(self, core: Core, bot: Bot) -> None:
         self.core = core
         self.bot = bot
-        self.send = Sender(bot)
+        self.send = Sender(bot, by_url=core.settings.telegram_photo_by_url)
         self.actions = ChatActions(bot)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

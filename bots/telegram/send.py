@@ -41,6 +41,7 @@ TEXT_MAX = 4096
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_MAX_SIDES = 10_000  # width + height
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024  # what a bot may upload to api.telegram.org
+URL_PHOTO_MAX_BYTES = 5 * 1024 * 1024  # what Telegram fetches itself for sendPhoto by URL
 
 
 def utf16_len(text: str) -> int:
@@ -139,11 +140,28 @@ class Target:
         }
 
 
-class Sender:
-    """Posts core's answers to a chat; returns Telegram's file ids of what it posted."""
+def photo_url(pictures: Pictures, images: Sequence[Image], as_photos: bool) -> str | None:
+    """The relay's link to a single picture when Telegram may fetch it itself instead of being
+    sent the bytes: a photo as drawn (not re-encoded) of at most 5 MB, whose URL is known."""
+    if not as_photos or len(images) != 1 or len(pictures.images) != 1:
+        return None
+    image = images[0]
+    if image is not pictures.images[0] or len(image.data) > URL_PHOTO_MAX_BYTES:
+        return None
+    url = pictures.generation.relay_url(0)
+    return url if url is not None and url.startswith(("https://", "http://")) else None
 
-    def __init__(self, bot: Bot) -> None:
+
+class Sender:
+    """Posts core's answers to a chat; returns Telegram's file ids of what it posted.
+
+    With `by_url`, a single photo goes as the relay's URL (Telegram fetches it: no upload
+    from here); when Telegram refuses the URL (unreachable, expired, over its 5 MB for URL
+    photos), the bytes are uploaded instead."""
+
+    def __init__(self, bot: Bot, *, by_url: bool = False) -> None:
         self.bot = bot
+        self.by_url = by_url
 
     async def text(
         self, target: Target, text: str, markup: InlineKeyboardMarkup | None = None
@@ -201,6 +219,16 @@ class Sender:
         if len(images) == 1:
             content = refs[0] or images[0].data
             common = {"caption": text, "reply_markup": markup, **target.kwargs()}
+            url = photo_url(pictures, images, as_photos) if self.by_url else None
+            if as_photos and refs[0] is None and url is not None:
+                try:
+                    return [await self.bot.send_photo(photo=url, **common)]
+                except BadRequest as error:
+                    log.info(
+                        "generation %d: telegram refused the photo's URL (%s); uploading it",
+                        pictures.generation.id,
+                        error,
+                    )
             if as_photos:
                 return [await self.bot.send_photo(photo=content, **common)]
             name = file_name(pictures, 0, images[0])
