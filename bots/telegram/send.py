@@ -141,8 +141,8 @@ class Target:
 
 
 def photo_url(pictures: Pictures, images: Sequence[Image], as_photos: bool) -> str | None:
-    """The relay's link to a single picture when Telegram may fetch it itself instead of being
-    sent the bytes: a photo as drawn (not re-encoded) of at most 5 MB, whose URL is known."""
+    """The relay's link to a single downloaded picture when Telegram may fetch it itself
+    instead of being sent the bytes: a photo as drawn (not re-encoded) of at most 5 MB."""
     if not as_photos or len(images) != 1 or len(pictures.images) != 1:
         return None
     image = images[0]
@@ -198,37 +198,56 @@ class Sender:
             for index, image in enumerate(pictures.images)
         ]
 
+    async def _by_link(self, pictures: Pictures, target: Target, url: str) -> list[Message]:
+        """The photo as the relay's link, fetched by Telegram; nothing when it refuses it
+        (unreachable, expired, over 5 MB) or links are off."""
+        if not self.by_url:
+            return []
+        markup = keyboard(pictures)
+        try:
+            photo = await self.bot.send_photo(
+                photo=url, caption=photo_caption(pictures), reply_markup=markup, **target.kwargs()
+            )
+        except BadRequest as error:
+            gid = pictures.generation.id
+            log.info("generation %d: telegram refused the photo's link (%s); uploading", gid, error)
+            return []
+        return [photo]
+
     async def _send_images(self, pictures: Pictures, target: Target) -> list[Message]:
-        """Send by Telegram file id when known; upload the bytes if the ids are refused."""
+        """Send by Telegram file id when known; upload the bytes if the ids are refused. A
+        picture still downloading goes as its link if it can, else once downloaded."""
+        link = True  # the link may be tried (once)
+        if not pictures.images:
+            urls = pictures.urls
+            if len(urls) == 1 and (by_link := await self._by_link(pictures, target, urls[0])):
+                return by_link
+            link = len(urls) != 1
+            pictures = await pictures.loaded()
+            if not pictures.images:
+                raise Unsendable(f"generation {pictures.generation.id}: no image to send")
         known = pictures.generation.file_refs.get("telegram") or []
         count = len(pictures.images)
         refs: list[str | None] = list(known) if len(known) == count else [None] * count
         try:
-            return await self._send_once(pictures, target, refs)
+            return await self._send_once(pictures, target, refs, link)
         except BadRequest as error:
             if not any(refs):
                 raise
             log.info("resend by file id failed (%s); uploading again", error)
-            return await self._send_once(pictures, target, [None] * count)
+            return await self._send_once(pictures, target, [None] * count, link)
 
     async def _send_once(
-        self, pictures: Pictures, target: Target, refs: Sequence[str | None]
+        self, pictures: Pictures, target: Target, refs: Sequence[str | None], link: bool = True
     ) -> list[Message]:
         text, markup = photo_caption(pictures), keyboard(pictures)
         images, as_photos = await postable(pictures.images)
         if len(images) == 1:
             content = refs[0] or images[0].data
             common = {"caption": text, "reply_markup": markup, **target.kwargs()}
-            url = photo_url(pictures, images, as_photos) if self.by_url else None
-            if as_photos and refs[0] is None and url is not None:
-                try:
-                    return [await self.bot.send_photo(photo=url, **common)]
-                except BadRequest as error:
-                    log.info(
-                        "generation %d: telegram refused the photo's URL (%s); uploading it",
-                        pictures.generation.id,
-                        error,
-                    )
+            url = photo_url(pictures, images, as_photos) if link and refs[0] is None else None
+            if url is not None and (by_link := await self._by_link(pictures, target, url)):
+                return by_link
             if as_photos:
                 return [await self.bot.send_photo(photo=content, **common)]
             name = file_name(pictures, 0, images[0])
