@@ -74,6 +74,7 @@ class Reply:
     image_delay: float = 0.0
     realistic: bool | None = None
     image_serves: int | None = None
+    image_delay_agent: str | None = None
     # errors / raw
     status: int | None = None
     code: int | str | None = None
@@ -96,6 +97,7 @@ class Reply:
         null_lists: bool = False,
         realistic: bool | None = None,
         image_serves: int | None = None,
+        image_delay_agent: str | None = None,
     ) -> Reply:
         """Success (HTTP 200, ``code`` 10000).
 
@@ -112,6 +114,8 @@ class Reply:
             1536x1024) instead of gradients; None = the relay's ``realistic``.
         image_serves: each image URL answers this many downloads, then 404 (an expired
             link); None = for ever.
+        image_delay_agent: ``image_delay`` only for downloads whose User-Agent starts with
+            this (``drawbot``: the bot's own, not Telegram's fetch of the link).
         """
         return Reply(
             "ok",
@@ -125,6 +129,7 @@ class Reply:
             image_delay=image_delay,
             realistic=realistic,
             image_serves=image_serves,
+            image_delay_agent=image_delay_agent,
         )
 
     @staticmethod
@@ -608,7 +613,9 @@ class FakeRelay(FakeServer):
                 self._served[name] = served = self._served.get(name, 0) + 1
                 if served > image.reply.image_serves:
                     return web.Response(status=404, text="404 Not Found (expired)")
-            await asyncio.sleep(image.reply.image_delay)
+            agent = image.reply.image_delay_agent
+            if agent is None or request.headers.get("User-Agent", "").startswith(agent):
+                await asyncio.sleep(image.reply.image_delay)
             status = image.reply.image_status
             if status != 200:
                 return web.Response(status=status, text=f"{status} image error")
