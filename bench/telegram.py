@@ -91,6 +91,8 @@ class Bot:
             "MAX_IN_FLIGHT_PER_USER": "0",
             "LOG_LEVEL": "WARNING",
         }
+        if "TELEGRAM_PHOTO_BY_URL" in os.environ:  # off: the uploads of before, to compare
+            env["TELEGRAM_PHOTO_BY_URL"] = os.environ["TELEGRAM_PHOTO_BY_URL"]
         if self.max_concurrent_draws is not None:
             env["MAX_CONCURRENT_DRAWS"] = str(self.max_concurrent_draws)
         with self.log_path.open("wb") as log:

@@ -7,9 +7,10 @@ passed in by the adapter as plain values.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from core import messages
@@ -107,13 +108,30 @@ class Pictures:
     """A generation's images, with everything an adapter needs to post them.
 
     `original` marks the stored files sent again on request: as files, to the asker only
-    where the platform can, without buttons."""
+    where the platform can, without buttons. `later`: the images are still downloading
+    (`images` is empty; `urls` are the relay's links, which a platform may fetch itself);
+    `loaded` waits for them."""
 
     generation: Generation
     images: list[Image]
     lang: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     original: bool = False
+    later: asyncio.Future[list[Image]] | None = None
+
+    @property
+    def urls(self) -> list[str]:
+        """The relay's links to the images, where every one is known."""
+        count = len(self.images) or len(self.generation.image_meta)
+        links = [self.generation.relay_url(index) for index in range(count)]
+        return [link for link in links if link] if all(links) else []
+
+    async def loaded(self) -> Pictures:
+        """These pictures with their images (downloaded if they still were); none when the
+        download failed."""
+        if self.images or self.later is None:
+            return self
+        return replace(self, images=await asyncio.shield(self.later), later=None)
 
     def caption(
         self,

@@ -76,6 +76,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", "Bot API root"),
     Setting("TELEGRAM_WEBHOOK_URL", None, "public https URL for webhook mode; polling if unset"),
     Setting("TELEGRAM_WEBHOOK_SECRET", None, "secret token checked on every webhook call"),
+    Setting(
+        "TELEGRAM_PHOTO_BY_URL",
+        "on",
+        "on: hand Telegram the relay's image URL (bytes if refused); off: always upload",
+    ),
     Setting("PORT", "8080", "port of the webhook and /healthz server"),
     Setting("HEALTH_PORT", None, "port of /healthz in polling mode (unset: no server)"),
     Setting("DISCORD_BOT_TOKEN", None, "enables the Discord adapter"),
@@ -128,6 +133,7 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: Secret | None = None
+    telegram_photo_by_url: bool = True
     port: int = 8080
     health_port: int | None = None
     discord_bot_token: Secret | None = None
@@ -221,6 +227,7 @@ def _parse(env: Mapping[str, str], need_relay: bool = True) -> Settings:
         telegram_api_base_url=reader.url("TELEGRAM_API_BASE_URL"),
         telegram_webhook_url=reader.optional_url("TELEGRAM_WEBHOOK_URL"),
         telegram_webhook_secret=reader.secret("TELEGRAM_WEBHOOK_SECRET"),
+        telegram_photo_by_url=reader.switch("TELEGRAM_PHOTO_BY_URL"),
         port=reader.integer("PORT", 1, 65535),
         health_port=reader.optional_integer("HEALTH_PORT", 1, 65535),
         discord_bot_token=reader.secret("DISCORD_BOT_TOKEN"),

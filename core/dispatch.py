@@ -47,8 +47,11 @@ class Dispatcher:
         payload: dict[str, Any],
         reporter: Reporter | None,
         on_first_turn: Callable[[], object],
+        *,
+        download: bool = True,
     ) -> RelayResult:
-        """Wait for the draw's turn and call the relay; after a push-back, wait again."""
+        """Wait for the draw's turn and call the relay; after a push-back, wait again.
+        `download`: as RelayClient.generate."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.queue_seconds
 
@@ -68,8 +71,9 @@ class Dispatcher:
                 wait_jitter=FIRST_PAUSE,
             ):
                 with attempt:
+                    again = attempt.num > 1
                     return await self._turn(
-                        ticket, payload, reporter, on_first_turn, deadline, again=attempt.num > 1
+                        ticket, payload, reporter, on_first_turn, deadline, again, download
                     )
         except QueueTimeout:
             raise RelayBusy(f"no place at the relay within {self.queue_seconds:.0f}s") from None
@@ -82,8 +86,8 @@ class Dispatcher:
         reporter: Reporter | None,
         on_first_turn: Callable[[], object],
         deadline: float,
-        *,
         again: bool,
+        download: bool,
     ) -> RelayResult:
         try:
             async with asyncio.timeout_at(deadline):
@@ -95,7 +99,7 @@ class Dispatcher:
                 on_first_turn()  # records the phase in the background: not on the way
             if reporter is not None:
                 await reporter.at_relay()
-            result = await self.relay.generate(payload, retry_busy=False)
+            result = await self.relay.generate(payload, retry_busy=False, download=download)
         except RelayBusy:
             self.wasted += 1
             self.window.pushed_back(self.queue.at_relay, ticket.epoch)

@@ -6,6 +6,7 @@ through `BUTTONS`. The asker's language is resolved here, once per request.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import logging
 import re
@@ -109,11 +110,17 @@ class Front:
             return None if outcome.silent else Say(outcome.text)
         if original:
             return Pictures(outcome.generation, outcome.images, lang, original=True)
-        return self.pictures(outcome.generation, outcome.images, lang)
+        return self.pictures(outcome.generation, outcome.images, lang, outcome.later)
 
     @staticmethod
-    def pictures(generation: Generation, images: list[Image], lang: str) -> Pictures:
-        return Pictures(generation, images, lang, result_buttons(generation, lang))
+    def pictures(
+        generation: Generation,
+        images: list[Image],
+        lang: str,
+        later: asyncio.Future[list[Image]] | None = None,
+    ) -> Pictures:
+        buttons = result_buttons(generation, lang)
+        return Pictures(generation, images, lang, buttons, later=later)
 
     # -- buttons --------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,11 +12,14 @@ from core.records import Generation
 
 @dataclass(frozen=True)
 class Delivered:
-    """A finished draw: the record and its images (again, when `repeat` is true)."""
+    """A finished draw: the record and its images (again, when `repeat` is true). `later`:
+    the images are still downloading (core/keeper.py); `images` is empty meanwhile and the
+    relay's links are in the record."""
 
     generation: Generation
     images: list[Image]
     repeat: bool = False
+    later: asyncio.Future[list[Image]] | None = None
 
 
 @dataclass(frozen=True)

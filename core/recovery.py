@@ -7,8 +7,10 @@ one statement (so each is settled once) by a process serving their platform, whi
 
 - refunds a draw that had no image yet and tells the asker, in the chat where they asked,
   that it was interrupted and did not count;
-- delivers a draw whose images were stored but never sent, from the kept files, and marks it
-  delivered; if that is impossible, refunds it and says the picture is kept for /original.
+- delivers a draw whose images were stored but never sent, from the kept files (or, for one
+  answered by link before its copy was kept, from the relay's links while they last), and
+  marks it delivered; if that is impossible, refunds it and says the picture is kept for
+  /original.
 
 Adapters make this possible by attaching a courier: a way to post an answer to an address
 they gave with the request (`Request.address`), without a request to answer.
@@ -149,6 +151,8 @@ class Recovery:
             if generation.status == Status.GENERATED
             else []
         )
+        if not images and generation.status == Status.GENERATED:
+            images = await self._download(generation)
         if not images:
             refunded = await ledger.write_or_later(
                 Store.settle_failure, generation.id, kind="interrupted", status="interrupted"
@@ -168,6 +172,15 @@ class Recovery:
         await ledger.write_or_later(
             Store.settle_failure, generation.id, kind="send_failed", status="failed"
         )
+
+    async def _download(self, generation: Generation) -> list[Image]:
+        """A draw answered by link (core/keeper.py) that was never sent, nor kept: its
+        images from the relay's links while they last (and kept now)."""
+        links = [generation.relay_url(index) for index in range(len(generation.image_meta))]
+        urls = [link for link in links if link]
+        if not urls or len(urls) != len(links):
+            return []
+        return await self.service.keeper.start(generation.id, urls)
 
     async def _post(
         self, courier: Courier | None, generation: Generation, answer: Answer

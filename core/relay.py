@@ -130,14 +130,17 @@ class RelayClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def generate(self, payload: dict[str, Any], *, retry_busy: bool = True) -> RelayResult:
+    async def generate(
+        self, payload: dict[str, Any], *, retry_busy: bool = True, download: bool = True
+    ) -> RelayResult:
         """Call the relay until it gives images, a final error, or the deadline passes.
 
         stamina runs the attempts: exponential backoff with jitter, at most `max_attempts`,
         only on errors `worth_retrying` accepts. One deadline bounds them all, pauses included;
         a pause that could not end before the deadline is not started (the error stands).
         Without `retry_busy`, a busy answer is raised at once (the caller queues the draw again
-        and narrows its window: core/dispatch.py).
+        and narrows its window: core/dispatch.py). Without `download`, images the relay gave
+        as links are not downloaded: `images` is empty and `image_urls` holds them (`download`).
         """
         started = time.monotonic()
         ends = started + self._deadline
@@ -174,14 +177,16 @@ class RelayClient:
                 ):
                     with attempt:
                         last = None
-                        return await self._attempt(payload, started, attempt.num)
+                        return await self._attempt(payload, started, attempt.num, download)
         except TimeoutError:
             if last is not None:  # the deadline fell in a pause: the last answer stands
                 raise last from None
             raise RelayUnreachable(f"no answer within {self._deadline:g}s", status=None) from None
         raise AssertionError("stamina ends with a result or the last error")
 
-    async def _attempt(self, payload: dict[str, Any], started: float, attempt: int) -> RelayResult:
+    async def _attempt(
+        self, payload: dict[str, Any], started: float, attempt: int, download: bool
+    ) -> RelayResult:
         try:
             async with self._http.stream(
                 "POST", self._url, params=QUERY, json=payload, headers=self._auth
@@ -193,7 +198,7 @@ class RelayClient:
         body = _parse_body(response.status_code, response.headers, content, self._key_forms)
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         request_id = body.get("request_id") or (data or {}).get("request_id")
-        images = await self._images(data or {}, request_id)
+        images = await self._images(data or {}, request_id, download)
         seconds = time.monotonic() - started
         urls = [u for u in (data or {}).get("image_urls") or [] if isinstance(u, str)]
         rephrased = (data or {}).get("rephraser_result") or None
@@ -219,27 +224,31 @@ class RelayClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _images(self, data: dict[str, Any], request_id: str | None) -> list[Image]:
+    async def _images(
+        self, data: dict[str, Any], request_id: str | None, download: bool
+    ) -> list[Image]:
         urls = [u for u in data.get("image_urls") or [] if isinstance(u, str) and u]
         encoded = [b for b in data.get("binary_data_base64") or [] if isinstance(b, str) and b]
         try:
             if encoded:
                 return [decode_base64(item, max_bytes=self._max_image_bytes) for item in encoded]
+            if urls and not download:
+                return []  # the caller downloads them when it needs them (`download`)
             if urls:
-                remaining = max(5.0, self._deadline / 2)
-                return list(
-                    await asyncio.gather(
-                        *(
-                            fetch(
-                                self._http, url, max_bytes=self._max_image_bytes, seconds=remaining
-                            )
-                            for url in urls
-                        )
-                    )
-                )
+                return await self.download(urls)
         except ImageError as exc:
             raise RelayImageError(str(exc), request_id=request_id) from None
         raise RelayNoImage("the relay answered success without an image", request_id=request_id)
+
+    async def download(self, urls: list[str]) -> list[Image]:
+        """The images behind the relay's links, at once (ImageError for any that fails)."""
+        seconds = max(5.0, self._deadline / 2)
+        limit = self._max_image_bytes
+        return list(
+            await asyncio.gather(
+                *(fetch(self._http, url, max_bytes=limit, seconds=seconds) for url in urls)
+            )
+        )
 
     async def balance(self) -> Balance | None:
         """The OpenAI-style billing figures, or None where the relay does not offer them."""

@@ -16,6 +16,8 @@ from core import messages
 from core.access import Access
 from core.config import Settings
 from core.dispatch import Dispatcher
+from core.images import Image
+from core.keeper import Keeper, image_meta
 from core.kept import load_images, save_images
 from core.ledger import Ledger, WriteFailed
 from core.outcome import Delivered, Outcome, Refused
@@ -66,6 +68,8 @@ class DrawService:
         self._closing = False
         self.alert_sinks: list[AlertSink] = []
         self.access = Access(settings, store)  # private mode and blocked words
+        self.keeper = Keeper(relay, self.ledger, settings)
+        self.by_link: set[str] = set()  # platforms whose adapter can post the relay's links
 
     # -- language and time ---------------------------------------------------------------
 
@@ -181,6 +185,7 @@ class DrawService:
                 params.to_payload(new.watermark),
                 reporter,
                 lambda: self.ledger.later(Store.start_generating, generation_id),
+                download=requester.platform not in self.by_link,
             )
         except (RelayError, asyncio.CancelledError, Exception) as error:
             return await self._failed(generation_id, error, lang, draw_id, requester.platform)
@@ -188,7 +193,7 @@ class DrawService:
             self._running.pop(generation_id, None)
             if reporter is not None:
                 await reporter.close()
-        generation = await self._record_images(generation_id, new, result)
+        generation, later = await self._record_images(generation_id, new, result)
         log.info(
             "draw %s generated generation=%d relay_request_id=%s relay=%.2fs",
             draw_id,
@@ -196,7 +201,7 @@ class DrawService:
             result.request_id,
             result.seconds,
         )
-        return Delivered(generation, result.images)
+        return Delivered(generation, result.images, later=later)
 
     async def _failed(
         self, generation_id: int, error: BaseException, lang: str, draw_id: str, platform: str
@@ -226,17 +231,13 @@ class DrawService:
 
     async def _record_images(
         self, generation_id: int, new: NewGeneration, result: RelayResult
-    ) -> Generation:
+    ) -> tuple[Generation, asyncio.Task[list[Image]] | None]:
         """Keep the files and record the images; when the record cannot be written yet, the
-        images are delivered all the same and the write goes on in the background."""
-        folder = self.settings.image_dir / datetime.now(self.settings.zone).strftime("%Y-%m")
+        images are delivered all the same and the write goes on in the background. Images
+        not downloaded (sent by link) are kept by the keeper once recorded: its task."""
+        folder = self.keeper.folder()
         paths = await asyncio.to_thread(save_images, folder, generation_id, result.images)
-        urls = result.image_urls if len(result.image_urls) == len(result.images) else []
-        meta = [
-            {"width": i.width, "height": i.height, "bytes": len(i.data), "mime": i.mime}
-            | ({"url": urls[n]} if urls else {})
-            for n, i in enumerate(result.images)
-        ]
+        meta = image_meta(result.images, result.image_urls)
         values: dict[str, Any] = {
             "images": meta,
             "paths": paths,
@@ -252,10 +253,15 @@ class DrawService:
             generation = await asyncio.shield(writing)
         except asyncio.CancelledError:
             generation = await writing  # the images exist: finish recording and deliver them
-        if generation is not None:
-            return generation
-        log.warning("generation %d: delivered before its record could be written", generation_id)
-        return unrecorded(new, generation_id, paths, meta, result.request_id, result.seconds)
+        if generation is None:
+            log.warning(
+                "generation %d: delivered before its record could be written", generation_id
+            )
+            generation = unrecorded(
+                new, generation_id, paths, meta, result.request_id, result.seconds
+            )
+        later = None if result.images else self.keeper.start(generation_id, result.image_urls)
+        return generation, later
 
     def cancel(self, user_key: str, generation_id: int | None = None) -> int | None:
         """Drop the asker's draws that wait or run here (one, or all): they end refunded
@@ -377,7 +383,7 @@ class DrawService:
         """Refuse new draws, let running ones finish within `grace`, interrupt the rest."""
         self._closing = True
         grace = self.settings.shutdown_grace_seconds if grace is None else grace
-        running = set(self._tasks)
+        running, late = set(self._tasks), set[asyncio.Task[Outcome]]()
         if running:
             log.info("waiting up to %.0fs for %d draws in flight", grace, len(running))
             _, late = await asyncio.wait(running, timeout=grace)
@@ -385,5 +391,5 @@ class DrawService:
                 task.cancel()
             if late:
                 await asyncio.wait(late, timeout=10)
-            return len(late)
-        return 0
+        await self.keeper.close(grace)  # the kept copies of what was sent by link
+        return len(late)

@@ -237,16 +237,21 @@ class Store(Upkeep, Processes):
         rephrased: str | None,
     ) -> Generation | None:
         """The images exist (and are kept at `paths`): record them; the row stays charged.
-        A delayed write may land after `settle_delivered`: the row then stays delivered."""
+        A delayed write may land after `settle_delivered`: the row then stays delivered; or
+        after `record_kept` (no `paths` yet: sent by link): the kept files' record stays."""
+        kept = "COALESCE(image_paths, '[]') != '[]' AND ? = '[]'"
         self.sqlite.execute(
             f"""UPDATE generations SET
             status = CASE status WHEN 'delivered' THEN 'delivered' ELSE 'generated' END,
-            images = ?, image_meta = ?,
-            image_paths = ?, relay_request_id = ?, relay_seconds = ?, attempts = ?, rephrased = ?,
+            images = ?, image_meta = CASE WHEN {kept} THEN image_meta ELSE ? END,
+            image_paths = CASE WHEN {kept} THEN image_paths ELSE ? END,
+            relay_request_id = ?, relay_seconds = ?, attempts = ?, rephrased = ?,
             finished_at = ? WHERE id = ? AND status IN {_COUNTED}""",
             [
                 max(1, len(images)),
+                json.dumps(paths),
                 json.dumps(images),
+                json.dumps(paths),
                 json.dumps(paths),
                 request_id,
                 relay_seconds,
@@ -257,6 +262,19 @@ class Store(Upkeep, Processes):
             ],
         )
         return self.get(generation_id)
+
+    def record_kept(
+        self, generation_id: int, paths: list[str], images: list[dict[str, Any]]
+    ) -> bool:
+        """The kept copies of a drawn generation were written after it was answered
+        (core/keeper.py): their paths and sizes, whatever its phase since. False when the
+        row is forgotten (the caller removes the files)."""
+        cursor = self.sqlite.execute(
+            """UPDATE generations SET image_paths = ?, image_meta = ?
+            WHERE id = ? AND forgotten = 0""",
+            [json.dumps(paths), json.dumps(images), generation_id],
+        )
+        return cursor.rowcount == 1
 
     def settle_delivered(self, generation_id: int, platform: str, refs: list[str]) -> bool:
         """The platform has the images: generated -> delivered, with its file references.

@@ -88,7 +88,9 @@ class TelegramHandlers:
     def __init__(self, core: Core, bot: Bot) -> None:
         self.core = core
         self.bot = bot
-        self.send = Sender(bot)
+        self.send = Sender(bot, by_url=core.settings.telegram_photo_by_url)
+        if self.send.by_url:  # draws here are answered by link, downloaded meanwhile
+            core.service.by_link.add(PLATFORM)
         self.actions = ChatActions(bot)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

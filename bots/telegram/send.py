@@ -41,6 +41,7 @@ TEXT_MAX = 4096
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_MAX_SIDES = 10_000  # width + height
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024  # what a bot may upload to api.telegram.org
+URL_PHOTO_MAX_BYTES = 5 * 1024 * 1024  # what Telegram fetches itself for sendPhoto by URL
 
 
 def utf16_len(text: str) -> int:
@@ -139,11 +140,28 @@ class Target:
         }
 
 
-class Sender:
-    """Posts core's answers to a chat; returns Telegram's file ids of what it posted."""
+def photo_url(pictures: Pictures, images: Sequence[Image], as_photos: bool) -> str | None:
+    """The relay's link to a single downloaded picture when Telegram may fetch it itself
+    instead of being sent the bytes: a photo as drawn (not re-encoded) of at most 5 MB."""
+    if not as_photos or len(images) != 1 or len(pictures.images) != 1:
+        return None
+    image = images[0]
+    if image is not pictures.images[0] or len(image.data) > URL_PHOTO_MAX_BYTES:
+        return None
+    url = pictures.generation.relay_url(0)
+    return url if url is not None and url.startswith(("https://", "http://")) else None
 
-    def __init__(self, bot: Bot) -> None:
+
+class Sender:
+    """Posts core's answers to a chat; returns Telegram's file ids of what it posted.
+
+    With `by_url`, a single photo goes as the relay's URL (Telegram fetches it: no upload
+    from here); when Telegram refuses the URL (unreachable, expired, over its 5 MB for URL
+    photos), the bytes are uploaded instead."""
+
+    def __init__(self, bot: Bot, *, by_url: bool = False) -> None:
         self.bot = bot
+        self.by_url = by_url
 
     async def text(
         self, target: Target, text: str, markup: InlineKeyboardMarkup | None = None
@@ -180,27 +198,56 @@ class Sender:
             for index, image in enumerate(pictures.images)
         ]
 
+    async def _by_link(self, pictures: Pictures, target: Target, url: str) -> list[Message]:
+        """The photo as the relay's link, fetched by Telegram; nothing when it refuses it
+        (unreachable, expired, over 5 MB) or links are off."""
+        if not self.by_url:
+            return []
+        markup = keyboard(pictures)
+        try:
+            photo = await self.bot.send_photo(
+                photo=url, caption=photo_caption(pictures), reply_markup=markup, **target.kwargs()
+            )
+        except BadRequest as error:
+            gid = pictures.generation.id
+            log.info("generation %d: telegram refused the photo's link (%s); uploading", gid, error)
+            return []
+        return [photo]
+
     async def _send_images(self, pictures: Pictures, target: Target) -> list[Message]:
-        """Send by Telegram file id when known; upload the bytes if the ids are refused."""
+        """Send by Telegram file id when known; upload the bytes if the ids are refused. A
+        picture still downloading goes as its link if it can, else once downloaded."""
+        link = True  # the link may be tried (once)
+        if not pictures.images:
+            urls = pictures.urls
+            if len(urls) == 1 and (by_link := await self._by_link(pictures, target, urls[0])):
+                return by_link
+            link = len(urls) != 1
+            pictures = await pictures.loaded()
+            if not pictures.images:
+                raise Unsendable(f"generation {pictures.generation.id}: no image to send")
         known = pictures.generation.file_refs.get("telegram") or []
         count = len(pictures.images)
         refs: list[str | None] = list(known) if len(known) == count else [None] * count
         try:
-            return await self._send_once(pictures, target, refs)
+            return await self._send_once(pictures, target, refs, link)
         except BadRequest as error:
             if not any(refs):
                 raise
             log.info("resend by file id failed (%s); uploading again", error)
-            return await self._send_once(pictures, target, [None] * count)
+            return await self._send_once(pictures, target, [None] * count, link)
 
     async def _send_once(
-        self, pictures: Pictures, target: Target, refs: Sequence[str | None]
+        self, pictures: Pictures, target: Target, refs: Sequence[str | None], link: bool = True
     ) -> list[Message]:
         text, markup = photo_caption(pictures), keyboard(pictures)
         images, as_photos = await postable(pictures.images)
         if len(images) == 1:
             content = refs[0] or images[0].data
             common = {"caption": text, "reply_markup": markup, **target.kwargs()}
+            url = photo_url(pictures, images, as_photos) if link and refs[0] is None else None
+            if url is not None and (by_link := await self._by_link(pictures, target, url)):
+                return by_link
             if as_photos:
                 return [await self.bot.send_photo(photo=content, **common)]
             name = file_name(pictures, 0, images[0])

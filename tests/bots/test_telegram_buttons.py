@@ -180,8 +180,8 @@ async def test_stale_file_id_falls_back_to_uploading(
     first = await tg.wait_for_sent(lambda m: m.kind == "photo")
 
     async def file_stored() -> bool:  # the adapter stores the file id just after sending
-        generation = await tg_bot.store.run(Store.get, 1)
-        return generation is not None and bool(generation.file_refs)
+        generation = await tg_bot.store.run(Store.get, 1)  # and the kept copy lands beside
+        return generation is not None and bool(generation.file_refs and generation.image_paths)
 
     await wait_for(file_stored, what="the file id to be stored")
     await tg_bot.store.run(Store.add_file_refs, 1, "telegram", ["AgACAgIAAxkBAAIgone"])
@@ -204,8 +204,12 @@ async def test_a_user_who_blocked_the_bot_breaks_nothing(
     assert tg.sent == []
 
     async def refunded() -> bool:  # never received, so never charged; the file is kept
-        generation = await tg_bot.store.run(Store.get, 1)
-        return generation is not None and generation.status == "failed"
+        generation = await tg_bot.store.run(Store.get, 1)  # (downloaded beside the sending)
+        return (
+            generation is not None
+            and generation.status == "failed"
+            and bool(generation.image_paths)
+        )
 
     await wait_for(refunded, what="the undelivered draw to be refunded")
     generation = await tg_bot.store.run(Store.get, 1)

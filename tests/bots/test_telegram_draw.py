@@ -170,6 +170,99 @@ async def test_an_image_over_the_photo_limit_arrives_as_a_re_encoded_photo(
     assert await used_today(tg_bot, "telegram:1") == 1
 
 
+# ---------------------------------------------------------------------- photos by URL
+
+
+async def test_a_single_photo_goes_as_the_relays_url_and_its_file_id_is_recorded(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """Telegram fetches the relay's link itself (no upload from the bot); the file id it
+    returns is recorded as for an upload, and the file is kept for /original."""
+    tg.user_sends(text="/draw a fox", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert tg.url_fetches == relay.calls[0].image_urls
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [200]
+    generation = await stored(tg_bot, 1, lambda g: bool(g.file_refs and g.image_paths))
+    assert generation.status == "delivered"
+    assert generation.file_refs == {"telegram": [sent.message["photo"][-1]["file_id"]]}
+    kept = await asyncio.to_thread(Path(generation.image_paths[0]).read_bytes)
+    assert kept == sent.files[0]
+
+
+async def test_a_url_telegram_refuses_is_uploaded_instead(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """Telegram refuses the link (here its limit for URL photos is lowered under the
+    picture's size): the bytes are uploaded, the user gets the picture, charged once."""
+    tg.url_photo_max_bytes = 1000
+    tg.user_sends(text="/draw a fox", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert len(tg.url_fetches) == 1
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [400, 200]
+    assert len(photos(tg)) == 1 and sent.caption is not None
+    generation = await stored(tg_bot, 1, lambda g: bool(g.file_refs))
+    assert generation.status == "delivered"
+    assert generation.file_refs == {"telegram": [sent.message["photo"][-1]["file_id"]]}
+    assert await used_today(tg_bot, "telegram:1") == 1
+
+
+async def test_an_expired_url_is_uploaded_instead(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """The relay's link answers once (the bot's download), then 404: Telegram cannot fetch
+    it, so the bytes are uploaded."""
+    relay.script(Reply.ok(image_serves=1))
+    tg.user_sends(text="/draw a fox", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert tg.url_fetches == relay.calls[0].image_urls
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [400, 200]
+    generation = await stored(tg_bot, 1, lambda g: bool(g.file_refs))
+    assert generation.file_refs == {"telegram": [sent.message["photo"][-1]["file_id"]]}
+
+
+async def test_a_picture_over_5_mb_is_refused_by_link_and_uploaded(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """Its size is not known before it is downloaded: Telegram refuses the link (over 5 MB
+    for photos by URL), the bytes follow."""
+    relay.script(Reply.ok(image_bytes=6 * 1024 * 1024))
+    tg.user_sends(text="/draw a huge fox", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "photo", within=10)
+    assert tg.url_fetches == relay.calls[0].image_urls
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [400, 200]
+    assert len(sent.files[0]) == 6 * 1024 * 1024
+
+
+async def test_a_downloaded_picture_over_5_mb_is_uploaded_without_trying_its_link(
+    tg: FakeTelegram, relay: FakeRelay, tg_core: Core
+) -> None:
+    """Sent again from its kept file (a redelivered update, recovery): over 5 MB, the link
+    is not tried."""
+    bot = Bot(TG_TOKEN, base_url=f"{tg.base_url}/bot")
+    tg.add_chat(1)
+    relay.script(Reply.ok(image_bytes=6 * 1024 * 1024))
+    outcome = await tg_core.service.draw(
+        Requester("telegram", "1"), Place("telegram", "1"), DrawParams("a huge fox")
+    )
+    assert isinstance(outcome, Delivered) and outcome.images
+    pictures = Pictures(outcome.generation, outcome.images, "en")
+    async with bot:
+        refs = await Sender(bot, by_url=True).pictures(pictures, Target(1))
+    assert refs and tg.url_fetches == []
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [200]
+
+
+@pytest.mark.env(TELEGRAM_PHOTO_BY_URL="off")
+async def test_photo_by_url_off_always_uploads(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """For deployments whose relay links Telegram cannot reach."""
+    tg.user_sends(text="/draw a fox", user_id=1)
+    await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert relay.calls[0].image_urls and tg.url_fetches == []
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [200]
+
+
 # ------------------------------------------------------------------------------ refusals
 
 

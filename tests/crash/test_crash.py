@@ -77,7 +77,7 @@ async def test_killed_after_the_relay_answered(deploy: Deployment) -> None:
     """The relay answered but its image is slow to download: killed with nothing stored.
     The new process refunds the draw and tells the asker."""
     deploy.relay.script(Reply.ok(image_delay=60.0))
-    old = await deploy.start("old")
+    old = await deploy.start("old", TELEGRAM_PHOTO_BY_URL="off")  # downloaded before sending
     asked = await deploy.draw(1)
     await wait_for(
         lambda: deploy.relay.image_fetches and deploy.relay.calls[0].status == 200,
@@ -87,7 +87,7 @@ async def test_killed_after_the_relay_answered(deploy: Deployment) -> None:
     await deploy.status_becomes(1, "generating")
     await old.kill()
 
-    await deploy.start("new")
+    await deploy.start("new", TELEGRAM_PHOTO_BY_URL="off")
     await told_interrupted(deploy, 1, asked["message_id"])
     assert deploy.status_of(1) == "interrupted"
     assert deploy.counted(1) == 0
@@ -101,8 +101,9 @@ async def killed_during_upload(deploy: Deployment, *, landed: bool) -> dict[str,
     old = await deploy.start("old")
     asked = await deploy.draw(1)
     await wait_for(lambda: deploy.tg.held_photos, WITHIN, "the upload to be held")
-    row = deploy.row_of(1)
-    assert row["status"] == "generated" and row["image_paths"]
+    # the kept copy is downloaded beside the sending (the photo goes by link)
+    await wait_for(lambda: deploy.row_of(1)["image_paths"], WITHIN, "the kept copy")
+    assert deploy.row_of(1)["status"] == "generated"
     await old.kill()
     # the held upload ends with the dead connection, before the hold is lifted
     await wait_for(lambda: not deploy.tg.held_photos, WITHIN, "the held upload to end")
@@ -138,6 +139,34 @@ async def test_killed_during_the_upload_that_landed(deploy: Deployment) -> None:
     await killed_during_upload(deploy, landed=True)
     first, second = deploy.photos(1)
     assert first.files == second.files
+
+
+async def test_killed_after_the_photo_by_link_before_its_copy_was_kept(
+    deploy: Deployment,
+) -> None:
+    """Telegram fetched the photo by its link and the user has it; the bot's own download of
+    the kept copy is slow and the bot is killed before writing it. The record says delivered
+    (with Telegram's file id, charged once); a new process neither sends it again nor
+    refunds it, and /original says the file is gone."""
+    deploy.relay.script(Reply.ok(image_delay=60.0, image_delay_agent="drawbot"))
+    old = await deploy.start("old")
+    await deploy.draw(1)
+    photo = await deploy.tg.wait_for_sent(lambda m: m.chat_id == 1 and m.kind == "photo", WITHIN)
+    assert deploy.tg.url_fetches == deploy.relay.calls[0].image_urls
+    await deploy.status_becomes(1, "delivered")
+    await wait_for(lambda: deploy.row_of(1)["file_refs"], WITHIN, "the file id")
+    await old.kill()
+    row = deploy.row_of(1)
+    assert row["image_paths"] == [] and not list(deploy.images.rglob("*.png"))
+    assert row["file_refs"]["telegram"] == [photo.message["photo"][-1]["file_id"]]
+
+    await deploy.start("new")
+    assert NONE_LEFT in await deploy.quota(1)  # asked after the new process's first sweep
+    assert deploy.status_of(1) == "delivered" and deploy.counted(1) == 1
+    assert len(deploy.photos(1)) == 1 and not any(NO_QUOTA_USED in t for t in deploy.texts(1))
+    gone = await deploy.ask(1, f"/original {row['id']}")
+    assert "no longer kept" in (gone.visible_text or "")
+    assert len(deploy.relay.calls) == 1
 
 
 async def test_overlapping_restart_leaves_a_live_process_alone(deploy: Deployment) -> None:
@@ -202,6 +231,7 @@ async def test_a_30s_external_write_lock_while_recording(deploy: Deployment) -> 
     assert while_locked, "user 2 was not answered while the lock was held"
 
     await deploy.status_becomes(1, "delivered")
+    await wait_for(lambda: deploy.row_of(1)["image_paths"], WITHIN, "the kept copy's record")
     row = deploy.row_of(1)
     assert row["image_paths"] and row["file_refs"]["telegram"]
     assert photo.files and len(deploy.photos(1)) == 1
@@ -249,6 +279,28 @@ def test_delayed_records_land_in_either_order(tmp_path: Path) -> None:
         assert row.status == "delivered"
         assert row.image_paths == ["/kept/1-0.png"] and row.file_refs == {"telegram": ["file-1"]}
         assert store.adopt_orphans("next", ["telegram"], expired_before=time.time()) == []
+
+        # Sent by link: the kept copy's record may land before the delayed `generated` one
+        # (which knows only the links); the kept files stay recorded.
+        asked = NewGeneration(**{**asked.__dict__, "params": DrawParams("a fox", seed=8)})
+        reserved = store.reserve(asked, Limits())
+        assert isinstance(reserved, Reserved)
+        second = reserved.generation_id
+        kept = [{"width": 512, "height": 512, "url": "https://relay/x.png"}]
+        assert store.record_kept(second, ["/kept/2-0.png"], kept)
+        store.settle_delivered(second, "telegram", ["file-2"])
+        store.settle_generated(
+            second,
+            images=[{"url": "https://relay/x.png"}],
+            paths=[],
+            request_id="r2",
+            relay_seconds=1.0,
+            attempts=1,
+            rephrased=None,
+        )
+        row = store.get(second)
+        assert row is not None and row.status == "delivered"
+        assert row.image_paths == ["/kept/2-0.png"] and row.image_meta == kept
     finally:
         store.close()
 
@@ -263,9 +315,9 @@ async def test_a_full_disk_for_the_kept_image(deploy: Deployment) -> None:
     bot = await deploy.start("bot")
     await deploy.ask(1, "/draw a lighthouse", kind="photo")
     await deploy.status_becomes(1, "delivered")
+    await wait_for(lambda: "images not kept" in bot.log(), WITHIN, "the kept copy to fail")
     row = deploy.row_of(1)
     assert row["image_paths"] == [] and row["file_refs"]["telegram"]
-    assert "images not kept" in bot.log()
     assert not any(NO_QUOTA_USED in text for text in deploy.texts(1))
     assert deploy.counted(1) == 1
     assert NONE_LEFT in await deploy.quota(1)

@@ -73,6 +73,8 @@ class Reply:
     image_bytes: int | None = None
     image_delay: float = 0.0
     realistic: bool | None = None
+    image_serves: int | None = None
+    image_delay_agent: str | None = None
     # errors / raw
     status: int | None = None
     code: int | str | None = None
@@ -94,6 +96,8 @@ class Reply:
         image_delay: float = 0.0,
         null_lists: bool = False,
         realistic: bool | None = None,
+        image_serves: int | None = None,
+        image_delay_agent: str | None = None,
     ) -> Reply:
         """Success (HTTP 200, ``code`` 10000).
 
@@ -108,6 +112,10 @@ class Reply:
         image_delay: seconds the image URL waits before answering.
         realistic: photographic-like pictures (`tests.fakes.photo`: 2.8 MB of PNG at
             1536x1024) instead of gradients; None = the relay's ``realistic``.
+        image_serves: each image URL answers this many downloads, then 404 (an expired
+            link); None = for ever.
+        image_delay_agent: ``image_delay`` only for downloads whose User-Agent starts with
+            this (``drawbot``: the bot's own, not Telegram's fetch of the link).
         """
         return Reply(
             "ok",
@@ -120,6 +128,8 @@ class Reply:
             image_bytes=image_bytes,
             image_delay=image_delay,
             realistic=realistic,
+            image_serves=image_serves,
+            image_delay_agent=image_delay_agent,
         )
 
     @staticmethod
@@ -360,6 +370,7 @@ class FakeRelay(FakeServer):
         self.image_fetches = 0
         self._queue: deque[Reply] = deque()
         self._images: dict[str, _Image] = {}
+        self._served: dict[str, int] = {}  # downloads of images whose links expire
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------ public helpers
@@ -594,10 +605,17 @@ class FakeRelay(FakeServer):
         self._tasks.add(task)
         try:
             self.image_fetches += 1
-            image = self._images.get(request.match_info["name"].rpartition(".")[0])
+            name = request.match_info["name"].rpartition(".")[0]
+            image = self._images.get(name)
             if image is None:
                 return web.Response(status=404, text="404 Not Found")
-            await asyncio.sleep(image.reply.image_delay)
+            if image.reply.image_serves is not None:
+                self._served[name] = served = self._served.get(name, 0) + 1
+                if served > image.reply.image_serves:
+                    return web.Response(status=404, text="404 Not Found (expired)")
+            agent = image.reply.image_delay_agent
+            if agent is None or request.headers.get("User-Agent", "").startswith(agent):
+                await asyncio.sleep(image.reply.image_delay)
             status = image.reply.image_status
             if status != 200:
                 return web.Response(status=status, text=f"{status} image error")

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from .base import FakeServer, notify, wait_for
@@ -44,6 +45,9 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_URL_PHOTO_BYTES = 5 * 1024 * 1024  # a photo Telegram fetches from a URL itself
+ERR_URL_CONTENT = "failed to get HTTP URL content"
+ERR_URL_TYPE = "wrong type of the web page content"
 
 ERR_QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 ERR_WRONG_FILE = "wrong file identifier/HTTP URL specified"
@@ -279,6 +283,10 @@ class FakeTelegram(FakeServer):
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.callback_answers: list[JSON] = []
         self.webhook_url = ""
+        # sendPhoto with an http(s) URL: Telegram fetches it (refusing it over 5 MB,
+        # unreachable, not an image); every URL it was asked to fetch, in order
+        self.url_photo_max_bytes = MAX_URL_PHOTO_BYTES
+        self.url_fetches: list[str] = []
 
         self._chats: dict[int, JSON] = {}
         self._users: dict[int, JSON] = {}
@@ -717,9 +725,16 @@ class FakeTelegram(FakeServer):
         stored.width, stored.height = width, height
         return stored
 
-    def _input_file(self, params: _Params, value: Any, field_name: str, kind: str) -> StoredFile:
-        """An upload (directly or as ``attach://<part>``) or a file_id of the right kind."""
+    async def _input_file(
+        self, params: _Params, value: Any, field_name: str, kind: str
+    ) -> StoredFile:
+        """An upload (directly or as ``attach://<part>``), a photo's http(s) URL, or a
+        file_id of the right kind."""
         upload = params.uploads.get(field_name)
+        if upload is None and isinstance(value, str) and value.startswith(("http://", "https://")):
+            if kind != "photo":
+                raise bad_request(ERR_WRONG_FILE)  # the fake fetches photos only
+            upload = await self._fetch_url(value)
         if isinstance(value, str) and value.startswith("attach://"):
             upload = params.uploads.get(value.removeprefix("attach://"))
             if upload is None:
@@ -732,6 +747,30 @@ class FakeTelegram(FakeServer):
         if stored.kind != kind:
             raise bad_request(f"can't use file of type {stored.kind.title()} as {kind.title()}")
         return stored
+
+    async def _fetch_url(self, url: str) -> _Upload:
+        """What Telegram's servers get from a photo URL, refused as Telegram refuses it."""
+        self.url_fetches.append(url)
+        limit = self.url_photo_max_bytes
+        try:
+            timeout = aiohttp.ClientTimeout(total=10)
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                async with session.get(url) as response:
+                    if response.status != 200:
+                        raise bad_request(ERR_URL_CONTENT)
+                    mime = response.content_type
+                    if not mime.startswith("image/"):
+                        raise bad_request(ERR_URL_TYPE)
+                    if (response.content_length or 0) > limit:
+                        raise bad_request(ERR_URL_CONTENT)
+                    data = b""
+                    async for chunk in response.content.iter_chunked(65536):
+                        data += chunk
+                        if len(data) > limit:
+                            raise bad_request(ERR_URL_CONTENT)
+        except (aiohttp.ClientError, TimeoutError):
+            raise bad_request(ERR_URL_CONTENT) from None
+        return _Upload(data, None, mime)
 
     def _media(self, stored: StoredFile) -> JSON:
         """The message content for a stored file: PhotoSize list (largest last) or Document."""
@@ -899,7 +938,7 @@ class FakeTelegram(FakeServer):
         caption = self._text(params, "caption")
         markup = self._reply_markup(params)
         reply_id, reply = self._reply_target(params, chat)
-        stored = self._input_file(params, params.values.get(kind), kind, kind)
+        stored = await self._input_file(params, params.values.get(kind), kind, kind)
         content = self._media(stored)
         if caption:
             content["caption"] = caption
@@ -922,7 +961,7 @@ class FakeTelegram(FakeServer):
         files: list[bytes] = []
         for item in media:
             caption = self._text(_Params(item, {}), "caption")
-            stored = self._input_file(params, item.get("media"), "", item["type"])
+            stored = await self._input_file(params, item.get("media"), "", item["type"])
             content = {**self._media(stored), "media_group_id": group_id}
             if caption:
                 content["caption"] = caption

@@ -380,3 +380,58 @@ async def test_webhook_blocks_polling_until_deleted(tg: FakeTelegram) -> None:
             await bot.get_updates()
         await bot.delete_webhook()
         assert len(await bot.get_updates()) == 1
+
+
+@contextlib.asynccontextmanager
+async def image_site(files: dict[str, tuple[bytes, str]]) -> AsyncIterator[str]:
+    """A small HTTP server on 127.0.0.1 serving `files` (name -> body, content type)."""
+    from aiohttp import web
+
+    async def serve(request: web.Request) -> web.Response:
+        found = files.get(request.match_info["name"])
+        if found is None:
+            return web.Response(status=404, text="gone")
+        return web.Response(body=found[0], content_type=found[1])
+
+    app = web.Application()
+    app.router.add_get("/{name}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_photo_by_url_is_fetched_and_refused_like_telegram(tg: FakeTelegram) -> None:
+    """sendPhoto with an http URL: the fake fetches it; over 5 MB, unreachable, expired or
+    not an image, it is refused as Telegram refuses it (and nothing is sent)."""
+    tg.add_chat(1)
+    png = make_png(640, 480)
+    big = png + b"\0" * (5 * 1024 * 1024)
+    files = {"a.png": (png, "image/png"), "big.png": (big, "image/png")}
+    files["page.html"] = (b"<html></html>", "text/html")
+    async with image_site(files) as site, bot_of(tg) as bot:
+        msg = await bot.send_photo(1, f"{site}/a.png", caption="a cat")
+        assert msg.photo[-1].width == 640 and tg.sent[-1].files == [png]
+        with pytest.raises(BadRequest, match="Failed to get http url content"):
+            await bot.send_photo(1, f"{site}/big.png")
+        with pytest.raises(BadRequest, match="Failed to get http url content"):
+            await bot.send_photo(1, f"{site}/expired.png")
+        with pytest.raises(BadRequest, match="Wrong type of the web page content"):
+            await bot.send_photo(1, f"{site}/page.html")
+        with pytest.raises(BadRequest, match="Failed to get http url content"):
+            await bot.send_photo(1, "http://127.0.0.1:9/unreachable.png")
+        with pytest.raises(BadRequest, match="Wrong file identifier/http url specified"):
+            await bot.send_document(1, f"{site}/a.png")
+    assert len(tg.sent) == 1
+    assert [url.rpartition("/")[2] for url in tg.url_fetches] == [
+        "a.png",
+        "big.png",
+        "expired.png",
+        "page.html",
+        "unreachable.png",
+    ]

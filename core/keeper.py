@@ -1,0 +1,85 @@
+"""The kept copy of a picture Telegram fetches by its link: downloaded off the asker's path.
+
+When the relay gives links and the adapter can hand a link over (Telegram's sendPhoto by
+URL), the draw is answered as soon as it is recorded, without its bytes; the kept copy (for
+/original, delivery after a restart and retention) is downloaded meanwhile, written under
+IMAGE_DIR and recorded beside the record (`Store.record_kept`), never touching its phase.
+The adapter awaits the same download when it needs the bytes after all (Telegram refused
+the link). A crash before the copy is written leaves a delivered record without files:
+/original then says the file is gone, as after retention.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+from core.images import Image, ImageError
+from core.kept import remove_files, save_images
+from core.ledger import Ledger
+from core.relay import RelayClient
+from core.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def image_meta(images: list[Image], urls: list[str]) -> list[dict[str, Any]]:
+    """What the record says of each image: its size and kind, and the relay's link if known
+    (only the links while the images are still downloading)."""
+    if not images:
+        return [{"url": url} for url in urls]
+    links = urls if len(urls) == len(images) else []
+    return [
+        {"width": i.width, "height": i.height, "bytes": len(i.data), "mime": i.mime}
+        | ({"url": links[n]} if links else {})
+        for n, i in enumerate(images)
+    ]
+
+
+class Keeper:
+    """Background downloads of kept copies; each draw's one download is shared with the
+    adapter that may still need its bytes."""
+
+    def __init__(self, relay: RelayClient, ledger: Ledger, settings: Settings) -> None:
+        self.relay = relay
+        self.ledger = ledger
+        self.settings = settings
+        self._tasks: set[asyncio.Task[list[Image]]] = set()
+
+    def folder(self) -> Path:
+        """Where a file is kept now: IMAGE_DIR/<year-month>."""
+        return self.settings.image_dir / datetime.now(self.settings.zone).strftime("%Y-%m")
+
+    def start(self, generation_id: int, urls: list[str]) -> asyncio.Task[list[Image]]:
+        """Download and keep the images; the task gives them (none if the download failed)."""
+        task = asyncio.create_task(self._keep(generation_id, urls))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _keep(self, generation_id: int, urls: list[str]) -> list[Image]:
+        try:
+            images = await self.relay.download(urls)
+        except ImageError as error:
+            log.warning("generation %d: the images could not be kept (%s)", generation_id, error)
+            return []
+        paths = await asyncio.to_thread(save_images, self.folder(), generation_id, images)
+        if paths:
+            meta = image_meta(images, urls)
+            kept = await self.ledger.write_or_later(Store.record_kept, generation_id, paths, meta)
+            if kept is False:  # forgotten meanwhile: no file outlives its record
+                await asyncio.to_thread(remove_files, paths)
+        return images
+
+    async def close(self, grace: float) -> int:
+        """At shutdown: give the downloads `grace` seconds; how many were cut short."""
+        if not self._tasks:
+            return 0
+        _, late = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in late:
+            task.cancel()
+        return len(late)
