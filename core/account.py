@@ -165,7 +165,9 @@ class Account:
         )
         if generation is None or not visible or not generation.has_image:
             return Refused("not_found", messages.text("not_found", lang, id=generation_id))
-        images = await asyncio.to_thread(load_images, generation)
+        images = await self.service.keeper.kept(generation_id) or await asyncio.to_thread(
+            load_images, generation
+        )
         if not images:  # without its prompt too (forgotten), /redo cannot help either
             said = "image_gone" if generation.params.prompt else "image_and_prompt_gone"
             return Refused("image_gone", messages.text(said, lang, id=generation_id))

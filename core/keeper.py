@@ -48,7 +48,7 @@ class Keeper:
         self.relay = relay
         self.ledger = ledger
         self.settings = settings
-        self._tasks: set[asyncio.Task[list[Image]]] = set()
+        self._tasks: dict[int, asyncio.Task[list[Image]]] = {}
 
     def folder(self) -> Path:
         """Where a file is kept now: IMAGE_DIR/<year-month>."""
@@ -57,9 +57,18 @@ class Keeper:
     def start(self, generation_id: int, urls: list[str]) -> asyncio.Task[list[Image]]:
         """Download and keep the images; the task gives them (none if the download failed)."""
         task = asyncio.create_task(self._keep(generation_id, urls))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[generation_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(generation_id, None))
         return task
+
+    async def kept(self, generation_id: int) -> list[Image] | None:
+        """The images of a draw whose copy is still downloading (None if none is): so
+        /original right after the photo gets the file, not "no longer kept"."""
+        task = self._tasks.get(generation_id)
+        if task is None:
+            return None
+        images = await asyncio.shield(task)
+        return images or None
 
     async def _keep(self, generation_id: int, urls: list[str]) -> list[Image]:
         try:
@@ -79,7 +88,7 @@ class Keeper:
         """At shutdown: give the downloads `grace` seconds; how many were cut short."""
         if not self._tasks:
             return 0
-        _, late = await asyncio.wait(set(self._tasks), timeout=grace)
+        _, late = await asyncio.wait(set(self._tasks.values()), timeout=grace)
         for task in late:
             task.cancel()
         return len(late)

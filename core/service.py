@@ -346,7 +346,9 @@ class DrawService:
                 "duplicate", messages.text("duplicate", lang, id=generation.id), silent=True
             )
         if generation.status in (Status.GENERATED, Status.DELIVERED):
-            images = await asyncio.to_thread(load_images, generation)
+            images = await self.keeper.kept(generation.id) or await asyncio.to_thread(
+                load_images, generation
+            )
             if images:
                 return Delivered(generation, images, repeat=True)
         kind = generation.error_kind or "duplicate"

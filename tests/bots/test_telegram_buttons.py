@@ -13,7 +13,7 @@ from core.root import Core
 from core.store import Store
 from tests.bots.conftest import open_core, running
 from tests.fakes.base import wait_for
-from tests.fakes.relay import FakeRelay
+from tests.fakes.relay import FakeRelay, Reply
 from tests.fakes.telegram import FakeTelegram, SentMessage
 
 GROUP = -1001234
@@ -265,3 +265,20 @@ async def test_a_waiting_draw_has_one_status_message_that_moves_and_can_cancel(
 
 def photos_of(tg: FakeTelegram) -> list[SentMessage]:
     return [m for m in tg.sent if m.kind == "photo"]
+
+
+async def test_original_right_after_a_photo_by_link_waits_for_the_kept_copy(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """The photo went by the relay's link and the kept copy is still downloading: /original
+    gets the file once it is in, not "no longer kept"."""
+    relay.script(Reply.ok(image_delay=1.5, image_delay_agent="drawbot"))
+    tg.user_sends(text="/draw a cat", user_id=1)
+    await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert tg.url_fetches  # handed over by link: Telegram fetched it itself
+    generation = await tg_bot.store.run(Store.get, 1)
+    assert generation is not None and generation.image_paths == []  # not kept yet
+    tg.user_sends(text="/original 1", user_id=1)
+    document = await tg.wait_for_sent(lambda m: m.kind == "document", within=10)
+    assert document.files and document.files[0][:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [m for m in tg.sent if "no longer kept" in (m.text or "")]
