@@ -26,6 +26,8 @@ from core.store import Store
 
 log = logging.getLogger(__name__)
 
+KEEP_AT_ONCE = 4
+
 
 def image_meta(images: list[Image], urls: list[str]) -> list[dict[str, Any]]:
     """What the record says of each image: its size and kind, and the relay's link if known
@@ -46,6 +48,9 @@ class Keeper:
 
     def __init__(self, relay: RelayClient, ledger: Ledger, settings: Settings) -> None:
         self.relay = relay
+        # Kept copies are downloaded a few at a time: a burst of draws does not hold every
+        # picture in memory at once (the asker already has the photo by its link).
+        self._at_once = asyncio.Semaphore(KEEP_AT_ONCE)
         self.ledger = ledger
         self.settings = settings
         self._tasks: dict[int, asyncio.Task[list[Image]]] = {}
@@ -71,12 +76,15 @@ class Keeper:
         return images or None
 
     async def _keep(self, generation_id: int, urls: list[str]) -> list[Image]:
-        try:
-            images = await self.relay.download(urls)
-        except ImageError as error:
-            log.warning("generation %d: the images could not be kept (%s)", generation_id, error)
-            return []
-        paths = await asyncio.to_thread(save_images, self.folder(), generation_id, images)
+        async with self._at_once:
+            try:
+                images = await self.relay.download(urls)
+            except ImageError as error:
+                log.warning(
+                    "generation %d: the images could not be kept (%s)", generation_id, error
+                )
+                return []
+            paths = await asyncio.to_thread(save_images, self.folder(), generation_id, images)
         if paths:
             meta = image_meta(images, urls)
             kept = await self.ledger.write_or_later(Store.record_kept, generation_id, paths, meta)
