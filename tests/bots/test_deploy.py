@@ -20,16 +20,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
-import aiohttp
 import pytest
 
 from bots.__main__ import web_server
 from core.config import Settings
 from core.root import Core
 from tests.bots.conftest import TG_TOKEN
-from tests.bots.test_process import free_port
+from tests.bots.test_process import free_port, healthz
 from tests.conftest import API_KEY, child_env
-from tests.fakes.base import wait_for
 from tests.fakes.relay import FakeRelay
 from tests.fakes.telegram import FakeTelegram
 
@@ -234,17 +232,7 @@ async def test_python_m_bots_with_port_set_answers_healthz_there_in_polling_mode
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        async with aiohttp.ClientSession() as http:
-
-            async def probe() -> dict[str, Any] | None:
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        body: dict[str, Any] = await response.json()
-                        return body if response.status == 200 else None
-                except aiohttp.ClientError:
-                    return None
-
-            body: dict[str, Any] = await wait_for(probe, 20, "/healthz on PORT")
+        body = cast(dict[str, Any], await healthz(port, within=20))
         assert body["adapters"]["telegram"]["signal"] == "getUpdates"  # polling, not webhook
         assert tg.webhook_url in (None, "")
     finally:

@@ -38,7 +38,8 @@ async def dc() -> AsyncIterator[FakeDiscord]:
     assert fake.internal_errors == []
 
 
-async def healthz(port: int) -> dict[str, object]:
+async def healthz(port: int, within: float = 10) -> dict[str, object]:
+    """/healthz's body once it answers 200 with the adapters listed."""
     async with aiohttp.ClientSession() as http:
 
         async def probe() -> dict[str, object] | None:
@@ -49,7 +50,7 @@ async def healthz(port: int) -> dict[str, object]:
             except aiohttp.ClientError:
                 return None
 
-        return await wait_for(probe, 10, "/healthz to answer")
+        return await wait_for(probe, within, "/healthz to answer")
 
 
 async def test_both_adapters_in_one_process_and_a_graceful_stop(

@@ -595,19 +595,9 @@ class FakeDiscord(FakeServer):
             else:
                 dms = (c for c, u in self._dm_channels.items() if u == user_id)
                 channel_id = next(dms, None) or self._snowflake()
-        iid, token = self._snowflake(), "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(32)
-        payload: dict[str, Any] = {
-            "id": str(iid),
-            "application_id": str(self.application_id),
-            "type": itype,
-            "data": data,
-            "token": token,
-            "version": 1,
-            "locale": locale,
-            "entitlements": [],
-            "channel_id": str(channel_id),
-            "attachment_size_limit": self._upload_limit(guild_id),
-        }
+        payload = self._interaction_payload(
+            itype, data, channel_id, locale, self._upload_limit(guild_id)
+        )
         if guild_id is not None:
             guild = self._guilds[guild_id]
             perms = guild.permissions if permissions is None else permissions
@@ -628,6 +618,23 @@ class FakeDiscord(FakeServer):
         payload["authorizing_integration_owners"] = {"0": str(guild_id or 0)}
         return self._deliver(itype, payload, guild_id, channel_id, user_id)
 
+    def _interaction_payload(
+        self, itype: int, data: dict[str, Any], channel_id: int, locale: str, upload_limit: int
+    ) -> dict[str, Any]:
+        """What every interaction carries, with a fresh id and token."""
+        return {
+            "id": str(self._snowflake()),
+            "application_id": str(self.application_id),
+            "type": itype,
+            "data": data,
+            "token": "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(32),
+            "version": 1,
+            "locale": locale,
+            "entitlements": [],
+            "channel_id": str(channel_id),
+            "attachment_size_limit": upload_limit,
+        }
+
     def _user_install_interaction(
         self,
         itype: int,
@@ -642,21 +649,9 @@ class FakeDiscord(FakeServer):
         the bot is not a member (context 0; no GUILD_CREATE ever came, and the bot cannot post
         in its channels), or in a DM with another person (context 2, a private channel)."""
         channel_id = channel_id or self._snowflake()
-        iid, token = self._snowflake(), "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(32)
-        payload: dict[str, Any] = {
-            "id": str(iid),
-            "application_id": str(self.application_id),
-            "type": itype,
-            "data": data,
-            "token": token,
-            "version": 1,
-            "locale": locale,
-            "entitlements": [],
-            "channel_id": str(channel_id),
-            "attachment_size_limit": self.upload_limit,
-            "authorizing_integration_owners": {"1": str(user_id)},
-            "app_permissions": str(USER_INSTALL_APP_PERMISSIONS),
-        }
+        payload = self._interaction_payload(itype, data, channel_id, locale, self.upload_limit)
+        payload["authorizing_integration_owners"] = {"1": str(user_id)}
+        payload["app_permissions"] = str(USER_INSTALL_APP_PERMISSIONS)
         if guild_id is not None:
             channel = {"id": str(channel_id), "type": 0, "guild_id": str(guild_id)}
             channel.update(name="elsewhere", position=0, permission_overwrites=[])
