@@ -269,10 +269,10 @@ class DrawService:
         chosen = [
             (gid, owner, task)
             for gid, (owner, task) in self._running.items()
-            if generation_id is None or gid == generation_id
+            if gid == generation_id or (generation_id is None and owner == user_key)
         ]
         if any(owner != user_key for _, owner, _ in chosen):
-            return None
+            return None  # only a button names one: it is someone else's
         for gid, _, task in chosen:
             self._cancelled.add(gid)
             if task is not None:

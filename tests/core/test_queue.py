@@ -134,9 +134,10 @@ async def test_waiting_draws_see_their_position_and_an_estimate(
 @pytest.mark.env(MAX_CONCURRENT_DRAWS="1", DAILY_LIMIT="2", MAX_IN_FLIGHT_PER_USER="0")
 async def test_cancel_refunds_a_waiting_and_a_running_draw(core: Core, relay: FakeRelay) -> None:
     relay.latency = 2.0
-    ann, bob = user(1), user(2)
+    ann, bob, cy = user(1), user(2), user(3)
     running = asyncio.create_task(core.service.draw(ann, GROUP, DrawParams("slow fox")))
     await wait_for(lambda: relay.in_flight == 1)
+    others = asyncio.create_task(core.service.draw(cy, GROUP, DrawParams("cy's fox")))
     status = Recorded()
     waiting = asyncio.create_task(
         core.service.draw(ann, GROUP, DrawParams("queued fox"), progress=status)
@@ -154,6 +155,7 @@ async def test_cancel_refunds_a_waiting_and_a_running_draw(core: Core, relay: Fa
     assert isinstance(answer, Say) and answer.text.startswith("Cancelled 1 drawing")
     stopped = await running
     assert not isinstance(stopped, Delivered) and stopped.reason == "cancelled"
+    assert isinstance(await others, Delivered)  # /cancel drops one's own draws, not others'
     rows = await core.store.run(Store.history, ann.key, 5)
     assert sorted(r.status for r in rows) == ["failed", "failed"]
     assert "0 of 2" in await core.account.quota(ann, GROUP)
