@@ -144,16 +144,11 @@ class DrawbotClient(discord.AutoShardedClient):
         if not isinstance(answer, Pictures):
             return None
         answer = await self.handlers.fitted(answer, UPLOAD_LIMIT)
-        content, batches, view = self.handlers.message_parts(answer, UPLOAD_LIMIT)
-        if not any(batches):
+        messages = self.handlers.messages_of(answer, UPLOAD_LIMIT, mention=f"<@{user_id}> ")
+        if not any(m["files"] for m in messages):
             return None  # nothing could be attached: core refunds it and keeps the file
-        for number, files in enumerate(batches):
-            extra: dict[str, Any] = {}
-            if number == 0:
-                extra["content"] = f"<@{user_id}> {content}"[:2000]
-                if view is not None:
-                    extra["view"] = view
-            await channel.send(files=files, allowed_mentions=NO_MENTIONS, **extra)
+        for message in messages:
+            await channel.send(allowed_mentions=NO_MENTIONS, **message)
         return Receipt(answer.generation.id, "discord", [])
 
     def last_ack(self) -> float | None:

@@ -234,11 +234,12 @@ class DiscordHandlers:
             return pictures
         return replace(pictures, images=await fit_uploads(pictures.images, limit))
 
-    def message_parts(
-        self, pictures: Pictures, limit: int
-    ) -> tuple[str, list[list[discord.File]], discord.ui.View | None]:
-        """The caption (with a line for each image too large to attach), the files grouped
-        into messages within the upload `limit`, and the buttons."""
+    def messages_of(
+        self, pictures: Pictures, limit: int, mention: str = ""
+    ) -> list[dict[str, Any]]:
+        """The messages that post `pictures`, as send() keywords: the first with the caption
+        (after `mention`, with a line for each image too large to attach) and the buttons, the
+        files grouped so each message stays within the upload `limit`."""
         batches, too_big = upload_batches(pictures.images, limit)
         caption = pictures.caption(
             prompt_limit=CAPTION_PROMPT_MAX,
@@ -246,25 +247,29 @@ class DiscordHandlers:
             escape=discord.utils.escape_markdown,
         )
         lines = [caption, *(pictures.too_large(index, limit) for index in too_big)]
-        files = [
-            [
-                discord.File(io.BytesIO(pictures.images[i].data), filename=pictures.file_name(i))
-                for i in batch
-            ]
+        messages: list[dict[str, Any]] = [
+            {
+                "files": [
+                    discord.File(
+                        io.BytesIO(pictures.images[i].data), filename=pictures.file_name(i)
+                    )
+                    for i in batch
+                ]
+            }
             for batch in batches or [[]]
         ]
-        view = None
+        messages[0]["content"] = (mention + "\n".join(lines))[:CONTENT_MAX]
         if pictures.buttons and not pictures.original:
-            view = view_of(self.button_type, pictures.buttons)
-        return "\n".join(lines)[:CONTENT_MAX], files, view
+            messages[0]["view"] = view_of(self.button_type, pictures.buttons)
+        return messages
 
     async def post(self, interaction: Interaction, pictures: Pictures) -> None:
         """Pictures as follow-ups: public with buttons, or only to the asker (originals)."""
         public = not pictures.original
         limit = interaction.filesize_limit
         pictures = await self.fitted(pictures, limit)
-        content, batches, view = self.message_parts(pictures, limit)
-        if public and not any(batches):  # no image could be attached: not delivered
+        messages = self.messages_of(pictures, limit)
+        if public and not any(m["files"] for m in messages):  # none attached: not delivered
             await self.none_attached(interaction, pictures, limit)
             return
         if public:  # resolve the ephemeral placeholder, so the next follow-up can be public
@@ -272,14 +277,9 @@ class DiscordHandlers:
                 content=pictures.posted, allowed_mentions=NO_MENTIONS
             )
         try:
-            for number, files in enumerate(batches):
-                extra: dict[str, Any] = {}
-                if number == 0:
-                    extra["content"] = content
-                    if view is not None:
-                        extra["view"] = view
+            for message in messages:
                 await interaction.followup.send(
-                    files=files, ephemeral=not public, allowed_mentions=NO_MENTIONS, **extra
+                    ephemeral=not public, allowed_mentions=NO_MENTIONS, **message
                 )
         except discord.HTTPException:
             log.exception("discord: could not send generation %d", pictures.generation.id)
