@@ -124,6 +124,16 @@ async def history(core: Core, user_id: int = 5) -> list[Any]:
     return await core.store.run(Store.history, f"discord:{user_id}", 50)
 
 
+async def noted(core: Core, user_id: int = 5) -> list[Any]:
+    """The history once every posted picture's delivery is noted (just after it is posted)."""
+
+    async def probe() -> list[Any] | None:
+        rows = await history(core, user_id)
+        return rows if all(r.status != "generated" for r in rows) else None
+
+    return await wait_for(probe, 5.0, "the deliveries to be noted")
+
+
 # -- pure helpers ---------------------------------------------------------------------------
 
 
@@ -175,7 +185,7 @@ async def test_draw_defers_then_posts_image_caption_and_buttons(
     assert i.callbacks[0].type == 5 and i.response_latency is not None
     assert i.response_latency < 3.0
     assert i.callbacks[0].data is not None and i.callbacks[0].data["flags"] & EPHEMERAL
-    (generation,) = await history(core)
+    (generation,) = await noted(core)
     assert generation.status == "delivered" and (
         generation.params.width,
         generation.params.height,
@@ -710,7 +720,7 @@ async def test_an_image_over_the_upload_limit_is_re_encoded_to_fit(
         assert name.endswith(".jpg") and data.startswith(b"\xff\xd8")
         assert len(data) <= 1_000_000
         assert "upload limit" not in posted.content and posted.custom_ids()
-        [generation] = await history(core)
+        [generation] = await noted(core)
         assert generation.status == "delivered"
         usage = await core.store.run(
             Store.usage, "discord:5", f"discord:{12}", core.service.today(), Limits()
@@ -766,7 +776,7 @@ async def test_a_user_install_is_answered_where_the_bot_is_not_a_member(
     i = dc.slash_command("draw", {"prompt": "a heron"}, guild_id=elsewhere, user_install=True)
     posted = await image_of(dc, i)
     assert posted.files and posted.custom_ids() and not posted.ephemeral
-    (generation,) = await history(core)
+    (generation,) = await noted(core)
     assert generation.status == "delivered" and generation.chat_key == f"discord:{elsewhere}"
     quota = dc.slash_command("quota", guild_id=elsewhere, user_install=True, permissions=0)
     assert "1 of 20 images" in await sentence_of(dc, quota)
@@ -776,7 +786,7 @@ async def test_a_user_install_is_answered_where_the_bot_is_not_a_member(
     assert dm.payload["context"] == 2
     again = await image_of(dc, dm)
     assert again.guild_id is None and again.files
-    latest = (await history(core))[0]
+    latest = (await noted(core))[0]
     assert latest.status == "delivered" and latest.chat_key == f"discord:{dm.channel_id}"
     help_there = dc.slash_command("help", guild_id=None, user_install=True, locale="zh-CN")
     assert "用法" in await sentence_of(dc, help_there)

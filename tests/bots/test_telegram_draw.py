@@ -421,8 +421,13 @@ async def test_quota_race_six_concurrent_draws_of_one_user(
     texts = [m.text for m in tg.sent if m.kind == "text"]
     assert len(photos(tg)) == 2
     assert texts == ["You have used all 2 images for today. Your quota resets at 00:00 (UTC)."] * 4
-    rows = await tg_bot.store.run(Store.history, "telegram:1", 100)
-    assert sorted(r.status for r in rows) == ["delivered", "delivered"]
+
+    async def statuses() -> list[str] | None:  # delivery is noted just after each photo
+        rows = await tg_bot.store.run(Store.history, "telegram:1", 100)
+        found = sorted(r.status for r in rows)
+        return found if found == ["delivered", "delivered"] else None
+
+    assert await wait_for(statuses, 5.0, "both draws delivered") == ["delivered", "delivered"]
     assert relay_calls(relay) == 2
 
 
