@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from dotenv import dotenv_values
 
 from core.access import split_words
+from core.models import DEFAULT_TABLE, ModelTable
 from core.params import WATERMARK_POSITIONS, Watermark
 
 T = TypeVar("T")
@@ -97,6 +98,11 @@ SETTINGS: tuple[Setting, ...] = (
         "16",
         "most relay calls in flight at once; fewer while the relay pushes back",
     ),
+    Setting(
+        "MODELS_FILE",
+        None,
+        "TOML table of the image models offered (unset: Jimeng 2.1 alone)",
+    ),
     Setting("TIMEZONE", "UTC", "IANA time zone in which days roll over"),
     Setting(
         "ADMIN_IDS", "", "comma-separated telegram:<id> / discord:<id> / console:<name> admins"
@@ -146,6 +152,7 @@ class Settings:
     cooldown_seconds: int = 0
     max_in_flight_per_user: int = 2
     max_concurrent_draws: int = 16
+    models: ModelTable = DEFAULT_TABLE  # MODELS_FILE, read and checked
     timezone: str = "UTC"
     admin_ids: frozenset[str] = frozenset()
     allowed_users: frozenset[str] = frozenset()  # both empty: everyone (core/access.py)
@@ -240,6 +247,7 @@ def _parse(env: Mapping[str, str], need_relay: bool = True) -> Settings:
         cooldown_seconds=reader.integer("COOLDOWN_SECONDS", 0, 86_400),
         max_in_flight_per_user=reader.integer("MAX_IN_FLIGHT_PER_USER", 0, 100),
         max_concurrent_draws=reader.integer("MAX_CONCURRENT_DRAWS", 1, 1000),
+        models=reader.models("MODELS_FILE"),
         timezone=reader.zone("TIMEZONE"),
         admin_ids=reader.admins("ADMIN_IDS"),
         allowed_users=reader.keys("ALLOWED_USERS"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import stamina
 
@@ -20,6 +19,7 @@ from core.progress import Reporter
 from core.queue import FairQueue, RelayWindow, Ticket
 from core.relay import RelayClient, RelayResult
 from core.relay_errors import RelayBusy
+from core.relay_job import RelayJob, TaskSink
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +44,15 @@ class Dispatcher:
     async def generate(
         self,
         ticket: Ticket,
-        payload: dict[str, Any],
+        job: RelayJob,
         reporter: Reporter | None,
         on_first_turn: Callable[[], object],
         *,
         download: bool = True,
+        on_task: TaskSink | None = None,
     ) -> RelayResult:
         """Wait for the draw's turn and call the relay; after a push-back, wait again.
-        `download`: as RelayClient.generate."""
+        `download` and `on_task`: as RelayClient.generate."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.queue_seconds
 
@@ -73,7 +74,7 @@ class Dispatcher:
                 with attempt:
                     again = attempt.num > 1
                     return await self._turn(
-                        ticket, payload, reporter, on_first_turn, deadline, again, download
+                        ticket, job, reporter, on_first_turn, deadline, again, download, on_task
                     )
         except QueueTimeout:
             raise RelayBusy(f"no place at the relay within {self.queue_seconds:.0f}s") from None
@@ -82,12 +83,13 @@ class Dispatcher:
     async def _turn(
         self,
         ticket: Ticket,
-        payload: dict[str, Any],
+        job: RelayJob,
         reporter: Reporter | None,
         on_first_turn: Callable[[], object],
         deadline: float,
         again: bool,
         download: bool,
+        on_task: TaskSink | None,
     ) -> RelayResult:
         try:
             async with asyncio.timeout_at(deadline):
@@ -99,7 +101,9 @@ class Dispatcher:
                 on_first_turn()  # records the phase in the background: not on the way
             if reporter is not None:
                 await reporter.at_relay()
-            result = await self.relay.generate(payload, retry_busy=False, download=download)
+            result = await self.relay.generate(
+                job, retry_busy=False, download=download, on_task=on_task
+            )
         except RelayBusy:
             self.wasted += 1
             self.window.pushed_back(self.queue.at_relay, ticket.epoch)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.access import read_keys
 from core.config import PLACEHOLDER, SETTINGS, Secret
+from core.models import DEFAULT_TABLE, ModelTable, ModelTableError, load_models
 
 T = TypeVar("T")
 
@@ -157,6 +159,17 @@ class EnvReader:
                 continue
             found.add(f"{platform.lower()}:{user_id}")
         return frozenset(found)
+
+    def models(self, name: str) -> ModelTable:
+        """The model table at the file `name` points to; Jimeng 2.1 alone when unset."""
+        value = self.raw(name)
+        if value is None:
+            return DEFAULT_TABLE
+        try:
+            return load_models(Path(value))
+        except ModelTableError as exc:
+            self.problems += [f"{name}: {problem}" for problem in exc.problems]
+            return DEFAULT_TABLE
 
     def keys(self, name: str, chat: bool = False) -> frozenset[str]:
         keys, bad = read_keys(self.raw(name) or "", chat=chat)

@@ -16,6 +16,7 @@ SEED_MAX = 2**31 - 1
 PROMPT_MAX = 800
 
 DEFAULT_SIZE = 512
+DEFAULT_MODEL = "jimeng21"
 DEFAULT_STEPS = 25
 DEFAULT_SCALE = 3.5
 
@@ -93,6 +94,7 @@ class DrawParams:
     expand: bool = True
     super_res: bool = True
     watermark: WatermarkChoice = WatermarkChoice()
+    model: str = DEFAULT_MODEL  # a name in the deployment's model table (core/models.py)
 
     @property
     def size(self) -> str:
@@ -101,11 +103,12 @@ class DrawParams:
     def with_seed(self, seed: int) -> DrawParams:
         return replace(self, seed=seed)
 
-    def to_payload(self, watermark: Watermark) -> dict[str, Any]:
-        """The relay's JSON body; the seed must be concrete by now, -1 means random."""
+    def to_payload(self, watermark: Watermark, req_key: str = REQ_KEY) -> dict[str, Any]:
+        """The relay's JSON body (Volcengine CVProcess); the seed must be concrete by now,
+        -1 means random."""
         seed = -1 if self.seed is None else self.seed
         return {
-            "req_key": REQ_KEY,
+            "req_key": req_key,
             "prompt": self.prompt,
             "model_version": MODEL_VERSION,
             "req_schedule_conf": SCHEDULE_CONF,

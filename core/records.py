@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
-from core.params import DrawParams, Watermark, WatermarkChoice
+from core.params import DEFAULT_MODEL, DrawParams, Watermark, WatermarkChoice
 
 
 class Status(StrEnum):
@@ -85,7 +85,8 @@ def recorded_params(params: DrawParams, watermark: Watermark) -> DrawParams:
 
 def params_of_row(row: dict[str, Any]) -> DrawParams:
     """The DrawParams stored in a generations row: what a redo draws again."""
-    values = {name: row[name] for name in PARAM_COLUMNS}
+    values = {name: row.get(name) for name in PARAM_COLUMNS}
+    values["model"] = row.get("model") or DEFAULT_MODEL  # rows from before models
     mark = json.loads(row["watermark"] or "{}")
     choice = WatermarkChoice(
         **{f.name: mark.get(f.name) for f in fields(WatermarkChoice) if f.name in mark}

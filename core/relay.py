@@ -18,6 +18,7 @@ import stamina
 
 from core.http import cannot_connect, fast_transport
 from core.images import Image, ImageError, decode_base64, fetch
+from core.models import Family
 from core.relay_errors import (
     OutputRefused,
     PromptRefused,
@@ -32,6 +33,7 @@ from core.relay_errors import (
     RelayNoImage,
     RelayUnreachable,
 )
+from core.relay_job import RelayJob, TaskSink
 from core.secrets import forms, scrub
 
 log = logging.getLogger(__name__)
@@ -131,7 +133,12 @@ class RelayClient:
         await self._http.aclose()
 
     async def generate(
-        self, payload: dict[str, Any], *, retry_busy: bool = True, download: bool = True
+        self,
+        job: RelayJob,
+        *,
+        retry_busy: bool = True,
+        download: bool = True,
+        on_task: TaskSink | None = None,
     ) -> RelayResult:
         """Call the relay until it gives images, a final error, or the deadline passes.
 
@@ -141,6 +148,7 @@ class RelayClient:
         Without `retry_busy`, a busy answer is raised at once (the caller queues the draw again
         and narrows its window: core/dispatch.py). Without `download`, images the relay gave
         as links are not downloaded: `images` is empty and `image_urls` holds them (`download`).
+        `on_task` is told an asynchronous model's task id as soon as the relay gives it.
         """
         started = time.monotonic()
         ends = started + self._deadline
@@ -177,7 +185,7 @@ class RelayClient:
                 ):
                     with attempt:
                         last = None
-                        return await self._attempt(payload, started, attempt.num, download)
+                        return await self._attempt(job, started, attempt.num, download)
         except TimeoutError:
             if last is not None:  # the deadline fell in a pause: the last answer stands
                 raise last from None
@@ -185,8 +193,11 @@ class RelayClient:
         raise AssertionError("stamina ends with a result or the last error")
 
     async def _attempt(
-        self, payload: dict[str, Any], started: float, attempt: int, download: bool
+        self, job: RelayJob, started: float, attempt: int, download: bool
     ) -> RelayResult:
+        if job.model.family is not Family.VOLC_SYNC:
+            raise NotImplementedError(f"the {job.model.family} API family")
+        payload = job.params.to_payload(job.watermark, req_key=job.model.model_id)
         try:
             async with self._http.stream(
                 "POST", self._url, params=QUERY, json=payload, headers=self._auth

@@ -129,3 +129,16 @@ def m003_access_lists(sqlite: Database) -> None:
     sqlite.table("blocked_words").create(
         {"folded": str, "word": str, "added_by": str, "added_at": float}, pk="folded"
     )
+
+
+@migrations()
+def m004_models(sqlite: Database) -> None:
+    """Each draw names its model (the table's name), what one image of it cost in daily quota
+    units, an asynchronous model's task id, and the input picture an edit started from;
+    each chat may choose its default model."""
+    generations = sqlite.table("generations")
+    generations.add_column("model", str, not_null_default="jimeng21")
+    generations.add_column("cost", int, not_null_default=1)
+    generations.add_column("task_id", str)
+    generations.add_column("source_path", str)
+    sqlite.table("chats").add_column("model", str)

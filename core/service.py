@@ -37,6 +37,7 @@ from core.records import (
 )
 from core.relay import RelayClient, RelayResult
 from core.relay_errors import RelayError
+from core.relay_job import RelayJob
 from core.request import Place, Progress, Requester
 from core.secrets import scrub_secrets
 from core.store import Store, StoreThread
@@ -182,7 +183,7 @@ class DrawService:
         try:
             result = await self.dispatcher.generate(
                 ticket,
-                params.to_payload(new.watermark),
+                RelayJob(self.settings.models.model(params.model), params, new.watermark),
                 reporter,
                 lambda: self.ledger.later(Store.start_generating, generation_id),
                 download=requester.platform not in self.by_link,

@@ -14,6 +14,7 @@ import pytest
 import stamina
 
 from core.images import ImageError, decode_base64
+from core.models import JIMENG_21
 from core.params import DrawParams, Watermark
 from core.relay import RelayClient
 from core.relay_errors import (
@@ -30,15 +31,18 @@ from core.relay_errors import (
     RelayNoImage,
     RelayUnreachable,
 )
+from core.relay_job import RelayJob
 from tests.conftest import API_KEY
 from tests.fakes.photo import make_photo
 from tests.fakes.png import make_png, png_size
 from tests.fakes.relay import FakeRelay, Reply
 
 
-def payload(**changes: Any) -> dict[str, Any]:
+def payload(**changes: Any) -> RelayJob:
     params = DrawParams(prompt="千军万马 a red fox", seed=42, **changes)
-    return params.to_payload(Watermark(enabled=True, text="drawbot", position=2, opacity=0.5))
+    return RelayJob(
+        JIMENG_21, params, Watermark(enabled=True, text="drawbot", position=2, opacity=0.5)
+    )
 
 
 def make_client(relay: FakeRelay, **options: Any) -> RelayClient:
@@ -109,7 +113,7 @@ async def test_request_is_the_seed_call(relay: FakeRelay, client: RelayClient) -
     assert call.headers["Authorization"] == f"Bearer {API_KEY}"
     assert call.headers["Content-Type"].startswith("application/json")
     body = call.body
-    assert body == sent
+    assert body == sent.params.to_payload(sent.watermark)
     assert body["req_key"] == "high_aes_general_v21_L"
     assert body["model_version"] == "general_v2.1_L"
     assert body["req_schedule_conf"] == "general_v20_9B_pe"
@@ -127,7 +131,7 @@ async def test_request_is_the_seed_call(relay: FakeRelay, client: RelayClient) -
 
 
 async def test_logo_text_is_left_out_when_unset(relay: FakeRelay, client: RelayClient) -> None:
-    sent = DrawParams(prompt="a red fox").to_payload(Watermark(enabled=False))
+    sent = RelayJob(JIMENG_21, DrawParams(prompt="a red fox"), Watermark(enabled=False))
     await client.generate(sent)
     body = relay.calls[0].body
     assert body["seed"] == -1 and body["logo_info"]["add_logo"] is False

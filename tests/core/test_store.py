@@ -72,6 +72,7 @@ def test_migrations_apply_twice_idempotently(path: Path) -> None:
         "m001_initial",
         "m002_phases_and_owners",
         "m003_access_lists",
+        "m004_models",
     ]
     tables = {"users", "chats", "generations", "notices", "processes"}
     assert tables <= set(second.sqlite.table_names())
@@ -461,5 +462,10 @@ def test_processes_starting_together_on_a_new_file(tmp_path: Path) -> None:
     assert errors == []
     store = Store(path)
     names = [m.name for m in migrations.applied(store.sqlite)]
-    assert names == ["m001_initial", "m002_phases_and_owners", "m003_access_lists"]
+    assert names == [
+        "m001_initial",
+        "m002_phases_and_owners",
+        "m003_access_lists",
+        "m004_models",
+    ]
     store.close()
