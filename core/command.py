@@ -10,14 +10,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core import messages
+from core.models import DEFAULT_TABLE, SIDE_LIMIT, Model, ModelTable
 from core.numbers import read_decimal, read_int
 from core.params import (
     PROMPT_MAX,
     SCALE_MAX,
     SCALE_MIN,
     SEED_MAX,
-    SIZE_MAX,
-    SIZE_MIN,
     STEPS_MAX,
     STEPS_MIN,
     WATERMARK_POSITIONS,
@@ -47,8 +46,10 @@ class UsageError(Exception):
 
 
 # Dashes that phones and Chinese input methods turn `--` into.
-_DASHES = re.compile(r"^(?:--|——|—|–|－－|－|‐‐|−−|―)(?=[A-Za-z])")
-_FLAG = re.compile(r"^--([A-Za-z][A-Za-z0-9_-]*)(?:[=＝](.*))?$", re.S)
+_DASHES = re.compile(r"^(?:--|——|—|–|－－|－|‐‐|−−|―)(?=[^\W\d_])")
+# A name in another script (`--模型`) is an option only when it is one of ours: Chinese
+# writing uses `——` as a dash before words (`一只猫 ——在月光下`), and those are the prompt.
+_FLAG = re.compile(r"^--([^\W\d_][\w-]*)(?:[=＝](.*))?$", re.S)
 _TOKEN = re.compile(r"\S+")
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "「": "」", "『": "』"}
 # Width and height, each read by read_int (any script's digits, any length).
@@ -95,37 +96,58 @@ def _shown(value: str, limit: int = 24) -> str:
 
 
 def _size(state: dict[str, Any], value: str) -> None:
+    """Read the sides; whether the model draws them is judged once the model is known."""
     value = value.strip()
     match = _SIZE.match(value)
     sides = (match[1], match[2]) if match else (value, value)
-    width, height = (read_int(side, SIZE_MIN, SIZE_MAX) for side in sides)
-    if width is None or height is None:
-        raise UsageError("bad_size", {"value": _shown(value), "min": SIZE_MIN, "max": SIZE_MAX})
-    state["width"], state["height"] = width, height
+    width, height = (read_int(side, 1, SIDE_LIMIT) for side in sides)
+    state["size"] = (_shown(value), None if width is None or height is None else (width, height))
     state["sized_by"] = state.get("sized_by", set()) | {"size"}
-
-
-def largest_size_for_ratio(rw: float, rh: float) -> tuple[int, int] | None:
-    """The largest width x height within range with ratio rw:rh, sides multiples of 8."""
-    if rw <= 0 or rh <= 0:
-        return None
-    if rw >= rh:
-        width, height = SIZE_MAX, round(SIZE_MAX * rh / rw / 8) * 8
-    else:
-        width, height = round(SIZE_MAX * rw / rh / 8) * 8, SIZE_MAX
-    if min(width, height) < SIZE_MIN:
-        return None
-    return width, height
 
 
 def _ratio(state: dict[str, Any], value: str) -> None:
     value = unicodedata.normalize("NFKC", value).strip()
     match = _RATIO.match(value)
-    size = largest_size_for_ratio(float(match[1]), float(match[2])) if match else None
-    if size is None:
+    if match is None or float(match[1]) <= 0 or float(match[2]) <= 0:
         raise UsageError("bad_ratio", {"value": _shown(value)})
-    state["width"], state["height"] = size
+    state["ratio"] = (_shown(value), float(match[1]), float(match[2]))
     state["sized_by"] = state.get("sized_by", set()) | {"ar"}
+
+
+def _model(state: dict[str, Any], value: str) -> None:
+    state["model"] = _without_controls(value).strip()
+
+
+def _sized(state: dict[str, Any], model: Model, table: ModelTable) -> tuple[int, int]:
+    """The size asked for (--size or --ar), checked against `model`; its default if none.
+    Alone in the table (no MODELS_FILE) the sentences are those of Jimeng 2.1's range."""
+    alone = len(table.models) == 1
+    if "ratio" in state:
+        shown, rw, rh = state["ratio"]
+        size = model.size_for_ratio(rw, rh)
+        if size is None:
+            if alone:
+                raise UsageError("bad_ratio", {"value": shown})
+            raise UsageError(
+                "bad_ratio_model", {"value": shown, "model": model.name, "sizes": model.sizes_text}
+            )
+        return size
+    if "size" not in state:
+        return model.default_size
+    shown, size = state["size"]
+    if size is not None and model.allows(*size):
+        return size  # type: ignore[no-any-return]
+    if model.sizes:
+        raise UsageError(
+            "bad_size_list", {"value": shown, "model": model.name, "sizes": model.sizes_text}
+        )
+    values = {"value": shown, "min": model.min_side, "max": model.max_side}
+    if alone:
+        raise UsageError("bad_size", values)
+    width, height = model.size_for_ratio(3, 2) or model.default_size
+    raise UsageError(
+        "bad_size_model", values | {"model": model.name, "example": f"{width}x{height}"}
+    )
 
 
 def _integer(key: str, flag: str, low: int, high: int) -> Callable[[dict[str, Any], str], None]:
@@ -183,6 +205,7 @@ def _watermark_opacity(state: dict[str, Any], value: str) -> None:
 FLAGS: tuple[Flag, ...] = (
     Flag("size", ("s", "res", "resolution", "尺寸"), True, _size),
     Flag("ar", ("aspect", "ratio", "aspect-ratio"), True, _ratio),
+    Flag("model", ("m", "模型"), True, _model),
     Flag("seed", (), True, _integer("seed", "--seed", 0, SEED_MAX)),
     Flag("steps", ("step", "ddim-steps"), True, _integer("steps", "--steps", STEPS_MIN, STEPS_MAX)),
     Flag("scale", ("cfg", "guidance", "cfg-scale"), True, _scale),
@@ -214,12 +237,21 @@ def _normalise(token: str) -> str:
     return token
 
 
-def _size_with_tail(value: str, tail: str) -> str | None:
-    """`768` + ` x 512` or ` 512` as one size, if that is what they make; else None."""
+def _flag_of(token: str) -> re.Match[str] | None:
+    """`token` as an option (`--size`, `——ar=3:2`, `--模型`), or None: it is prompt text."""
+    found = _FLAG.match(_normalise(token))
+    if found is None or found[1].isascii():
+        return found
+    return found if found[1].lower() in _BY_NAME else None
+
+
+def _size_with_tail(value: str, tail: str, low: int, high: int) -> str | None:
+    """`768` + ` x 512` or ` 512` as one size, if that is what they make (each side from
+    `low` to `high`, the sides some model of the table draws); else None."""
     joined = value + tail
     if _SIZE.match(joined.strip()):
         return joined.strip()
-    first, second = read_int(value, SIZE_MIN, SIZE_MAX), read_int(tail, SIZE_MIN, SIZE_MAX)
+    first, second = read_int(value, low, high), read_int(tail, low, high)
     if first is not None and second is not None:
         return f"{first}x{second}"
     return None
@@ -247,15 +279,20 @@ def _unquote(value: str) -> str:
     return value
 
 
-def parse_draw(text: str, defaults: DrawParams | None = None) -> DrawParams:
-    """Parse `/draw` arguments; raise UsageError naming what is wrong and how to fix it."""
+def parse_draw(
+    text: str, models: ModelTable = DEFAULT_TABLE, chat_model: str | None = None
+) -> DrawParams:
+    """Parse `/draw` arguments; raise UsageError naming what is wrong and how to fix it.
+    The model is --model's (any case), else the chat's default `chat_model` while `models`
+    has it, else the table's default; the size is checked against that model."""
     state: dict[str, Any] = {}
     prompt_parts: list[str] = []
     position = 0
+    low = min(model.min_side for model in models.models)
+    high = max(model.max_side for model in models.models)
     while (match := _TOKEN.search(text, position)) is not None:
         token, position = match.group(), match.end()
-        normal = _normalise(token)
-        flag_match = _FLAG.match(normal)
+        flag_match = _flag_of(token)
         if flag_match is None:
             prompt_parts.append(_without_controls(token))
             continue
@@ -278,16 +315,14 @@ def parse_draw(text: str, defaults: DrawParams | None = None) -> DrawParams:
         else:
             found = _read_value(text, position)
             value = None
-            if found is not None and not (
-                flag.name in _OPTIONAL_VALUE and _FLAG.match(_normalise(found[0]))
-            ):
+            if found is not None and not (flag.name in _OPTIONAL_VALUE and _flag_of(found[0])):
                 value, position = found
-            if value is not None and _FLAG.match(_normalise(value)) and flag.name != "watermark":
+            if value is not None and _flag_of(value) and flag.name != "watermark":
                 value = None
             # `--size 768 x 512`, and `--size 768 512` when the second number is a height.
             tail = _SIZE_TAIL.match(text, position) if flag.name == "size" and value else None
             if tail and value:
-                joined = _size_with_tail(value, tail[0])
+                joined = _size_with_tail(value, tail[0], low, high)
                 if joined is not None:
                     value, position = joined, tail.end()
         if value is None:
@@ -298,12 +333,33 @@ def parse_draw(text: str, defaults: DrawParams | None = None) -> DrawParams:
         flag.apply(state, value)
     if len(state.get("sized_by", ())) > 1:
         raise UsageError("size_conflict", {})
+    model = _chosen(state, models, chat_model)
+    state["width"], state["height"] = _sized(state, model, models)
     prompt = " ".join(part for part in prompt_parts if part)
     if _invisible(prompt):
         raise UsageError("empty_prompt", {})
     if len(prompt) > PROMPT_MAX:
         raise UsageError("prompt_too_long", {"max": PROMPT_MAX, "length": len(prompt)})
-    return _build(prompt, state, defaults or DrawParams(prompt=prompt))
+    return _build(prompt, state, DrawParams(prompt=prompt, model=model.name))
+
+
+def _chosen(state: dict[str, Any], models: ModelTable, chat_model: str | None) -> Model:
+    """--model's model, or the chat's default, or the table's; an unknown name is an error
+    listing the models, with the closest one."""
+    if "model" not in state:
+        return models.model(chat_model)
+    name = state["model"]
+    model = models.get(name) if name else None
+    if model is None:
+        raise UsageError(
+            "unknown_model",
+            {
+                "value": _shown(name),
+                "models": ", ".join(models.names),
+                "suggestion": models.suggest(name) if name else None,
+            },
+        )
+    return model
 
 
 def _build(prompt: str, state: dict[str, Any], base: DrawParams) -> DrawParams:

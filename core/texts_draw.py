@@ -50,6 +50,23 @@ DRAW_TEXTS: dict[str, dict[str, str]] = {
         "written like --size 768x512.",
         "zh": "尺寸 {value!r} 不可用:宽和高都须在 {min}–{max} 之间,例如 --size 768x512。",
     },
+    "bad_size_model": {
+        "en": "Size {value!r} is not possible with {model}: width and height must each be "
+        "{min}–{max}, written like --size {example}.",
+        "zh": "尺寸 {value!r} 不适用于 {model}:宽和高都须在 {min}–{max} 之间,例如 --size {example}。",
+    },
+    "bad_size_list": {
+        "en": "Size {value!r} is not offered by {model}: choose one of {sizes}.",
+        "zh": "{model} 不支持尺寸 {value!r}:请从 {sizes} 中选一个。",
+    },
+    "bad_ratio_model": {
+        "en": "Aspect ratio {value!r} does not fit {model}, which draws {sizes}.",
+        "zh": "画幅比例 {value!r} 不适用于 {model}(支持 {sizes})。",
+    },
+    "unknown_model": {
+        "en": "There is no model {value!r} here.{hint} Models: {models} (/models describes them).",
+        "zh": "这里没有模型 {value!r}。{hint}可用模型:{models}(/models 查看详情)。",
+    },
     "bad_ratio": {
         "en": "Aspect ratio {value!r} is not possible: use W:H between 1:3 and 3:1, like --ar 3:2.",
         "zh": "画幅比例 {value!r} 不可用:请用 1:3 到 3:1 之间的 宽:高,例如 --ar 3:2。",

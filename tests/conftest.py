@@ -25,6 +25,35 @@ from tests.fakes.relay import FakeRelay
 API_KEY = "sk-test-relay-key-0123456789abcdef"
 ROOT = Path(__file__).resolve().parents[1]
 
+# Three Volcengine models the fake relay can draw (`@pytest.mark.three_models`), each with
+# its own req_key: the default, a fixed list of sizes costing 3, a smaller range costing 2.
+THREE_MODELS = """
+default = "jimeng21"
+
+[[model]]
+name = "jimeng21"
+api = "volc-sync"
+id = "high_aes_general_v21_L"
+label = "Jimeng 2.1"
+
+[[model]]
+name = "poster"
+api = "volc-sync"
+id = "poster_req_key_v1"
+sizes = "768x512, 512x768"
+cost = 3
+label = "Poster"
+
+[[model]]
+name = "sketch"
+api = "volc-sync"
+id = "sketch_req_key_v2"
+sizes = "256-512"
+cost = 2
+edits = true
+"""
+THREE_REQ_KEYS = frozenset({"high_aes_general_v21_L", "poster_req_key_v1", "sketch_req_key_v2"})
+
 
 def child_env(**values: str) -> dict[str, str]:
     """The environment of a `python -m bots` child: only PATH, this checkout and `values`,
@@ -36,6 +65,9 @@ def child_env(**values: str) -> dict[str, str]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "env(**values): override environment entries used to build `settings`"
+    )
+    config.addinivalue_line(
+        "markers", "three_models: MODELS_FILE is THREE_MODELS, and the fake relay draws them"
     )
 
 
@@ -66,6 +98,10 @@ def env(request: pytest.FixtureRequest, relay: FakeRelay, tmp_path: Path) -> dic
         "DEFAULT_LANGUAGE": "en",
         "RELAY_TIMEOUT": "10",
     }
+    if request.node.get_closest_marker("three_models") is not None:
+        (tmp_path / "models.toml").write_text(THREE_MODELS, encoding="utf-8")
+        values["MODELS_FILE"] = str(tmp_path / "models.toml")
+        relay.req_keys = THREE_REQ_KEYS
     for marker in reversed(list(request.node.iter_markers("env"))):
         for name, value in marker.kwargs.items():
             if value is None:

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from core.command import UsageError, parse_draw, split_command
+from core.models import load_models
 from core.params import PROMPT_MAX, DrawParams, WatermarkChoice
+from tests.conftest import ROOT
 
 
 def usage_error(text: str) -> UsageError:
@@ -181,12 +183,6 @@ def test_expand_and_super_resolution(text: str, expand: bool, super_res: bool) -
     params = parse_draw(text)
     assert (params.expand, params.super_res) == (expand, super_res)
     assert params.prompt == "a red fox"
-
-
-def test_switches_start_from_given_defaults() -> None:
-    base = DrawParams(prompt="", expand=False, super_res=False, steps=40)
-    params = parse_draw("a red fox --sr", base)
-    assert (params.expand, params.super_res, params.steps) == (False, True, 40)
 
 
 # -- watermark --------------------------------------------------------------------------
@@ -566,3 +562,88 @@ def test_invisible_watermark_text_is_refused(mark: str) -> None:
 def test_long_bad_values_are_not_echoed_in_full(text: str) -> None:
     error = usage_error(text)
     assert len(error.text("en")) < 400 and len(error.text("zh")) < 400
+
+
+# -- models (MODELS_FILE) -----------------------------------------------------------------
+
+EXAMPLE = load_models(ROOT / "models.example.toml")  # jimeng21, jimeng31 (512-2048), seedream
+
+
+def model_error(text: str, chat_model: str | None = None) -> UsageError:
+    with pytest.raises(UsageError) as caught:
+        parse_draw(text, EXAMPLE, chat_model)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("text", "model", "size"),
+    [
+        ("a red fox", "jimeng21", (512, 512)),
+        ("a red fox --model jimeng31", "jimeng31", (1328, 1328)),  # the model's default size
+        ("a red fox --model JIMENG31 --size 2048x1024", "jimeng31", (2048, 1024)),
+        # the order does not matter: the size is judged once the model is known
+        ("a red fox --size 2048x1024 --model jimeng31", "jimeng31", (2048, 1024)),
+        ("a red fox -m seedream --size 2560x1440", "seedream", (2560, 1440)),
+        ("a red fox --model=Seedream", "seedream", (2048, 2048)),
+        ("a red fox ——模型 jimeng31 --ar 2:1", "jimeng31", (2048, 1024)),
+        ("a red fox --ar 16:9 --model seedream", "seedream", (2560, 1440)),  # nearest listed
+        ("a red fox --model jimeng31 --size 1024 1024 poster", "jimeng31", (1024, 1024)),
+    ],
+)
+def test_model_and_its_sizes(text: str, model: str, size: tuple[int, int]) -> None:
+    params = parse_draw(text, EXAMPLE)
+    assert (params.model, (params.width, params.height)) == (model, size)
+    assert params.prompt in ("a red fox", "a red fox poster")
+
+
+def test_the_chats_default_model_unless_named_or_gone() -> None:
+    assert parse_draw("a fox", EXAMPLE, "jimeng31").model == "jimeng31"
+    assert parse_draw("a fox", EXAMPLE, "JIMENG31").size == "1328x1328"
+    assert parse_draw("a fox --model jimeng21", EXAMPLE, "jimeng31").model == "jimeng21"
+    # a chat default no longer in the table: the deployment's default
+    assert parse_draw("a fox", EXAMPLE, "retired").model == "jimeng21"
+    # without MODELS_FILE: Jimeng 2.1, as before models existed
+    assert parse_draw("a fox").model == "jimeng21"
+
+
+def test_a_size_is_judged_against_the_chosen_model() -> None:
+    error = model_error("a fox --size 2048x1024")  # the default, jimeng21, stops at 768
+    assert error.reason == "bad_size_model"
+    english = error.text("en")
+    assert "jimeng21" in english and "256–768" in english and "2048x1024" in english
+    assert "jimeng21" in error.text("zh") and "尺寸" in error.text("zh")
+    # the chat's default decides too
+    assert parse_draw("a fox --size 2048x1024", EXAMPLE, "jimeng31").size == "2048x1024"
+    error = model_error("a fox --size 4096 --model jimeng31")
+    assert (error.values["min"], error.values["max"]) == (512, 2048)
+
+
+def test_a_model_with_a_list_names_its_sizes() -> None:
+    error = model_error("a fox --model seedream --size 1024x1024")
+    assert error.reason == "bad_size_list"
+    for lang in ("en", "zh"):
+        shown = error.text(lang)
+        assert "seedream" in shown and "2304x1728" in shown and "1024x1024" in shown
+
+
+def test_a_ratio_that_does_not_fit_the_model_names_it() -> None:
+    assert parse_draw("a fox --ar 3:1", EXAMPLE).size == "768x256"
+    error = model_error("a fox --ar 5:1 --model jimeng31")
+    assert error.reason == "bad_ratio_model" and "jimeng31" in error.text("en")
+
+
+@pytest.mark.parametrize(("name", "suggestion"), [("jimeng3", "jimeng31"), ("zzz", None)])
+def test_unknown_model_lists_the_models(name: str, suggestion: str | None) -> None:
+    error = model_error(f"a fox --model {name}")
+    assert error.reason == "unknown_model" and error.values["suggestion"] == suggestion
+    for lang in ("en", "zh"):
+        shown = error.text(lang)
+        assert name in shown and "jimeng21, jimeng31, seedream" in shown and "/models" in shown
+        assert (f"{suggestion}?" in shown) if suggestion else ("?" not in shown)
+    assert model_error("a fox --model").reason == "missing_value"
+
+
+def test_options_in_another_script_are_ours_or_prompt_text() -> None:
+    assert parse_draw("一只猫 ——尺寸 768x512").size == "768x512"
+    assert parse_draw("一只猫 ——在月光下").prompt == "一只猫 ——在月光下"
+    assert parse_draw("一只猫 --在月光下 --seed 3").prompt == "一只猫 --在月光下"

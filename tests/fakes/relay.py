@@ -299,12 +299,12 @@ def _check_fields(obj: dict[str, Any], spec: dict[str, tuple[str, Limit]], prefi
     return ""
 
 
-def validate_body(body: Any) -> str:
+def validate_body(body: Any, req_keys: frozenset[str] = frozenset({REQ_KEY})) -> str:
     """Validate a CVProcess JSON body like the real service; "" when valid."""
     if not isinstance(body, dict):
         return "request body must be a JSON object"
-    if body.get("req_key") != REQ_KEY:
-        return f"req_key must be {REQ_KEY!r}, got {body.get('req_key')!r}"
+    if body.get("req_key") not in req_keys:
+        return f"req_key must be one of {sorted(req_keys)}, got {body.get('req_key')!r}"
     prompt = body.get("prompt")
     if prompt is None:
         return "prompt is required"
@@ -360,6 +360,7 @@ class FakeRelay(FakeServer):
         self.realistic = realistic
         self.image_format: PhotoFormat = image_format
         self.default: Reply = Reply.ok()
+        self.req_keys = frozenset({REQ_KEY})  # a test with its own models widens this
         self.calls: list[Call] = []
         self.in_flight = 0
         self.max_concurrency_seen = 0
@@ -489,7 +490,7 @@ class FakeRelay(FakeServer):
         if call.body is None:
             error = "request body is not valid JSON"
         else:
-            error = validate_body(call.body)
+            error = validate_body(call.body, self.req_keys)
         if not error:
             return None
         call.error = error
