@@ -53,7 +53,8 @@ DRAW_TEXTS: dict[str, dict[str, str]] = {
     "bad_size_model": {
         "en": "Size {value!r} is not possible with {model}: width and height must each be "
         "{min}–{max}, written like --size {example}.",
-        "zh": "尺寸 {value!r} 不适用于 {model}:宽和高都须在 {min}–{max} 之间,例如 --size {example}。",
+        "zh": "尺寸 {value!r} 不适用于 {model}:宽和高都须在 {min}–{max} 之间,"
+        "例如 --size {example}。",
     },
     "bad_size_list": {
         "en": "Size {value!r} is not offered by {model}: choose one of {sizes}.",
