@@ -9,6 +9,7 @@ from datetime import datetime
 from core import messages
 from core.answer import resize_choice
 from core.kept import load_images, remove_files
+from core.model_views import model_note
 from core.outcome import Delivered, Outcome, Refused
 from core.records import Generation
 from core.request import Place, Progress, Requester
@@ -24,7 +25,9 @@ class Account:
         self.store = service.store
 
     async def quota(self, requester: Requester, place: Place, *, lang: str | None = None) -> str:
+        """Today's usage against the limits; in units where models cost more than one."""
         lang = lang or self.service.lang(requester)
+        units = any(model.cost != 1 for model in self.service.settings.models.models)
         limits = await self.store.run(
             Store.effective_limits, requester.key, place.key, self.service.base_limits()
         )
@@ -35,7 +38,7 @@ class Account:
         zone = self.service.settings.timezone
         if usage.limit:
             line = messages.text(
-                "quota",
+                "quota_units" if units else "quota",
                 lang,
                 used=usage.used,
                 limit=usage.limit,
@@ -44,10 +47,15 @@ class Account:
                 zone=zone,
             )
         else:
-            line = messages.text("quota_unlimited", lang, used=usage.used)
+            line = messages.text(
+                "quota_units_unlimited" if units else "quota_unlimited", lang, used=usage.used
+            )
         if usage.chat_limit:
             line += "\n" + messages.text(
-                "quota_chat", lang, used=usage.chat_used, limit=usage.chat_limit
+                "quota_chat_units" if units else "quota_chat",
+                lang,
+                used=usage.chat_used,
+                limit=usage.chat_limit,
             )
         return line
 
@@ -58,12 +66,13 @@ class Account:
         rows = await self.store.run(Store.history, requester.key, limit)
         if not rows:
             return messages.text("history_empty", lang), []
-        zone = self.service.settings.zone
+        zone, table = self.service.settings.zone, self.service.settings.models
         lines = [messages.text("history_title", lang)]
         for row in rows:
             prompt = (
                 row.params.prompt if len(row.params.prompt) <= 60 else row.params.prompt[:59] + "…"
             )
+            note = model_note(row.params.model, table, lang)
             lines.append(
                 messages.text(
                     "history_line",
@@ -71,6 +80,7 @@ class Account:
                     id=row.id,
                     when=datetime.fromtimestamp(row.created_at, zone).strftime("%m-%d %H:%M"),
                     status=messages.text(f"status_{row.status}", lang),
+                    model=f"{note} · " if note else "",
                     size=f"{row.params.width}x{row.params.height}",
                     seed=row.params.seed,
                     prompt=prompt,
@@ -129,11 +139,16 @@ class Account:
             return generation
         if not generation.params.prompt:  # forgotten, or past PROMPT_RETENTION_DAYS
             return Refused("prompt_gone", messages.text("prompt_gone", lang, id=generation.id))
-        params = generation.params
+        # Its own model again; one the operator has since removed gives way to the default,
+        # at a size of that model's nearest the picture's shape.
+        model = self.service.settings.models.model(generation.params.model)
+        params = replace(generation.params, model=model.name)
         if new_seed:
             params = replace(params, seed=None)
         if turn:
-            size = resize_choice(generation)
+            size = resize_choice(generation, model)
+        elif size is None and not model.allows(params.width, params.height):
+            size = model.size_for_ratio(params.width, params.height) or model.default_size
         if size is not None:
             params = replace(params, width=size[0], height=size[1])
         return await self.service.draw(

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from core import messages
 from core.images import Image
+from core.models import JIMENG_21, Model
 from core.records import Generation
 
 CAPTION_PROMPT_LIMIT = 900
@@ -58,14 +59,20 @@ def parse_button(data: str) -> tuple[Action, int] | None:
     return (action, int(found[2])) if action is not None else None
 
 
-def resize_choice(generation: Generation) -> tuple[int, int]:
-    """The size offered by the 'same seed, other size' button: the shape turned or squared."""
+def resize_choice(generation: Generation, model: Model = JIMENG_21) -> tuple[int, int]:
+    """The size offered by the 'same seed, other size' button, among the sizes of the
+    picture's `model`: a square turned 3:2, a landscape turned upright, a portrait squared
+    (768x512, 512x768 and 768x768 for Jimeng 2.1)."""
     width, height = generation.params.width, generation.params.height
     if width == height:
-        return 768, 512
-    if width > height:
-        return height, width
-    return 768, 768
+        turned = model.size_for_ratio(3, 2)
+    elif width > height:
+        turned = (
+            (height, width) if model.allows(height, width) else model.size_for_ratio(height, width)
+        )
+    else:
+        turned = model.size_for_ratio(1, 1)
+    return turned or model.default_size
 
 
 def caption(
@@ -76,14 +83,20 @@ def caption(
     limit: int | None = None,
     measure: Callable[[str], int] = len,
     escape: Callable[[str], str] = str,
+    model: str = "",
 ) -> str:
-    """Prompt, size, seed and id. The prompt is cut to `prompt_limit` characters before it is
-    escaped and, with `limit`, until the whole caption fits it as `measure` counts."""
+    """Prompt, size, seed and id, and the `model` note when there is one (core/model_views).
+    The prompt is cut to `prompt_limit` characters before it is escaped and, with `limit`,
+    until the whole caption fits it as `measure` counts."""
 
     def render(prompt: str) -> str:
         params = generation.params
         values = {"size": params.size, "seed": params.seed, "id": generation.id}
-        return messages.text("caption", lang, prompt=escape(prompt), **values)
+        if model:
+            key, values = "caption_model", values | {"model": escape(model)}
+        else:
+            key = "caption"
+        return messages.text(key, lang, prompt=escape(prompt), **values)
 
     prompt = generation.params.prompt
     while True:
@@ -118,6 +131,7 @@ class Pictures:
     buttons: tuple[tuple[Button, ...], ...] = ()
     original: bool = False
     later: asyncio.Future[list[Image]] | None = None
+    model: str = ""  # the model's note in the caption ("" without MODELS_FILE)
 
     @property
     def urls(self) -> list[str]:
@@ -148,6 +162,7 @@ class Pictures:
             limit=limit,
             measure=measure,
             escape=escape,
+            model=self.model,
         )
 
     def file_name(self, index: int) -> str:
@@ -176,9 +191,12 @@ class Pictures:
         return f"✅ #{self.generation.id}"
 
 
-def result_buttons(generation: Generation, lang: str) -> tuple[tuple[Button, ...], ...]:
-    """Again and same-seed-other-size on the first row, the original file on the second."""
-    width, height = resize_choice(generation)
+def result_buttons(
+    generation: Generation, lang: str, model: Model = JIMENG_21
+) -> tuple[tuple[Button, ...], ...]:
+    """Again and same-seed-other-size (a size of the picture's `model`) on the first row,
+    the original file on the second."""
+    width, height = resize_choice(generation, model)
     gid = generation.id
     return (
         (

@@ -19,6 +19,7 @@ from core.admin import ADMIN_COMMANDS, Admin, split_args
 from core.answer import Action, Answer, Pictures, Receipt, Say, parse_button, result_buttons
 from core.command import UsageError, parse_draw, split_command
 from core.images import Image
+from core.model_views import ModelViews, model_note
 from core.numbers import read_int
 from core.outcome import Delivered, Outcome
 from core.records import Generation
@@ -51,6 +52,7 @@ class Front:
         self.account = account
         self.admin = admin
         self.store = service.store
+        self.models = ModelViews(service)
         self.recovery = Recovery(service, self.pictures)
 
     async def handle(self, request: Request) -> Answer:
@@ -109,18 +111,22 @@ class Front:
         if not isinstance(outcome, Delivered):
             return None if outcome.silent else Say(outcome.text)
         if original:
-            return Pictures(outcome.generation, outcome.images, lang, original=True)
+            note = model_note(outcome.generation.params.model, self.models.table, lang)
+            return Pictures(outcome.generation, outcome.images, lang, original=True, model=note)
         return self.pictures(outcome.generation, outcome.images, lang, outcome.later)
 
-    @staticmethod
     def pictures(
+        self,
         generation: Generation,
         images: list[Image],
         lang: str,
         later: asyncio.Future[list[Image]] | None = None,
     ) -> Pictures:
-        buttons = result_buttons(generation, lang)
-        return Pictures(generation, images, lang, buttons, later=later)
+        """A generation's pictures, its caption naming the model where there is a choice."""
+        table = self.models.table
+        buttons = result_buttons(generation, lang, table.model(generation.params.model))
+        note = model_note(generation.params.model, table, lang)
+        return Pictures(generation, images, lang, buttons, later=later, model=note)
 
     # -- buttons --------------------------------------------------------------------------
 
@@ -190,14 +196,15 @@ BUTTONS: dict[Action, ButtonRoute] = {
 async def draw(front: Front, asked: Asked, args: str) -> Answer:
     """/draw <prompt> [options]; with no prompt, the quoted message's text is the prompt."""
     request = asked.request
+    table, chat = front.models.table, (await front.models.chat_model(request.place)).name
     try:
-        params = parse_draw(args)
+        params = parse_draw(args, table, chat)
     except UsageError as error:
         quoted = request.quoted_text.strip()
         if error.reason != "empty_prompt" or not quoted:
             return Say(error.text(asked.lang))
         try:
-            params = parse_draw(f"{quoted} {args}")
+            params = parse_draw(f"{quoted} {args}", table, chat)
         except UsageError as second:
             return Say(second.text(asked.lang))
     outcome = await front.service.draw(
@@ -300,6 +307,16 @@ async def history(front: Front, asked: Asked, args: str) -> Answer:
     return Say(reply)
 
 
+async def models(front: Front, asked: Asked, args: str) -> Answer:
+    """/models: what this deployment draws with."""
+    return Say(await front.models.listing(asked.request.place, asked.lang))
+
+
+async def model(front: Front, asked: Asked, args: str) -> Answer:
+    """/model [name]: this chat's default model, shown or chosen."""
+    return Say(await front.models.choose(asked.request, args, asked.lang))
+
+
 async def forget(front: Front, asked: Asked, args: str) -> Answer:
     return Say(await front.account.forget(asked.request.requester, lang=asked.lang))
 
@@ -358,6 +375,8 @@ COMMANDS: dict[str, Route] = {
     "help": help_,
     "quota": quota,
     "history": history,
+    "models": models,
+    "model": model,
     "forget": forget,
     **{name: admin_route(name) for name in sorted(ADMIN_COMMANDS)},
 }

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from core import messages
 from core.images import Image
-from core.records import Generation
+from core.records import Denied, Generation
 
 
 @dataclass(frozen=True)
@@ -34,3 +37,18 @@ class Refused:
 
 
 Outcome = Delivered | Refused
+
+
+def refusal(denied: Denied, lang: str, reset: datetime, zone: str) -> Refused:
+    """A reservation the limits refused, as its sentence: the limit, when it resets, and
+    for a model costing more than what is left, what is left and what it costs."""
+    values: dict[str, Any] = {
+        "limit": denied.limit,
+        "reset": reset.strftime("%H:%M"),
+        "zone": zone,
+        "left": max(0, denied.limit - denied.used),
+        "cost": denied.cost,
+    }
+    if denied.until is not None:
+        values["seconds"] = max(1, round(denied.until - time.time()))
+    return Refused(denied.reason, messages.text(denied.reason, lang, **values), detail=values)

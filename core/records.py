@@ -61,6 +61,7 @@ class NewGeneration:
     parent_id: int | None = None
     address: str | None = None  # where the platform can reach the asker later (opaque)
     owner: str | None = None  # the process drawing it
+    cost: int = 1  # daily quota units one image of its model costs (core/models.py)
 
 
 # The columns of generations that hold a DrawParams, one per field, named alike.
@@ -125,6 +126,7 @@ class Generation:
     source_key: str | None
     address: str | None = None
     owner: str | None = None
+    cost: int = 1  # quota units per image (its model's cost when it was drawn)
 
     @property
     def has_image(self) -> bool:
@@ -158,6 +160,7 @@ class Generation:
             source_key=row["source_key"],
             address=row.get("address"),
             owner=row.get("owner"),
+            cost=row.get("cost", 1),
         )
 
 
@@ -181,6 +184,7 @@ class Denied:
     limit: int = 0
     used: int = 0
     until: float | None = None
+    cost: int = 1  # what the refused draw would have cost
 
 
 @dataclass(frozen=True)
@@ -224,4 +228,5 @@ def unrecorded(
         source_key=new.source_key,
         address=new.address,
         owner=new.owner,
+        cost=new.cost,
     )

@@ -20,7 +20,7 @@ from core.images import Image
 from core.keeper import Keeper, image_meta
 from core.kept import load_images, save_images
 from core.ledger import Ledger, WriteFailed
-from core.outcome import Delivered, Outcome, Refused
+from core.outcome import Delivered, Outcome, Refused, refusal
 from core.params import SEED_MAX, DrawParams
 from core.progress import Reporter
 from core.queue import Ticket
@@ -161,7 +161,7 @@ class DrawService:
                     )
             return Refused("interrupted", messages.text("interrupted", lang))
         if isinstance(reservation, Denied):
-            return self._refusal(reservation, lang)
+            return refusal(reservation, lang, self.next_reset(), self.settings.timezone)
         if isinstance(reservation, AlreadyHandled):
             return await self._repeat(reservation.generation, lang)
         generation_id = reservation.generation_id
@@ -310,6 +310,7 @@ class DrawService:
                 parent_id=parent_id,
                 address=address,
                 owner=self.owner,
+                cost=self.settings.models.model(params.model).cost,
             )
             return store.reserve(new, limits), new
 
@@ -356,17 +357,6 @@ class DrawService:
         return Refused(
             kind, messages.text(kind, lang, id=generation.id), generation_id=generation.id
         )
-
-    def _refusal(self, denied: Denied, lang: str) -> Refused:
-        reset = self.next_reset()
-        values: dict[str, Any] = {
-            "limit": denied.limit,
-            "reset": reset.strftime("%H:%M"),
-            "zone": self.settings.timezone,
-        }
-        if denied.until is not None:
-            values["seconds"] = max(1, round(denied.until - time.time()))
-        return Refused(denied.reason, messages.text(denied.reason, lang, **values), detail=values)
 
     async def _alert(self, kind: str) -> None:
         """Tell the admins once an hour, not once per failing draw."""

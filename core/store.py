@@ -45,19 +45,19 @@ _DRAWING = sql_in(DRAWING)
 
 _RESERVE = f"""
 INSERT INTO generations (source_key, user_key, chat_key, platform, day, status, images,
-    {", ".join(PARAM_COLUMNS)}, parent_id, address, owner, created_at)
+    {", ".join(PARAM_COLUMNS)}, parent_id, address, owner, cost, created_at)
 SELECT :source_key, :user_key, :chat_key, :platform, :day, 'reserved', 1,
-    {", ".join(":" + name for name in PARAM_COLUMNS)}, :parent_id, :address, :owner, :now
+    {", ".join(":" + name for name in PARAM_COLUMNS)}, :parent_id, :address, :owner, :cost, :now
 WHERE NOT EXISTS (SELECT 1 FROM users WHERE key = :user_key AND banned = 1)
   AND COALESCE((SELECT enabled FROM chats WHERE key = :chat_key), 1) = 1
   AND (:user_limit = 0 OR (
-        SELECT COALESCE(SUM(images), 0) FROM generations
+        SELECT COALESCE(SUM(images * cost), 0) FROM generations
         WHERE user_key = :user_key AND day = :day AND status IN {_COUNTED}
-      ) < :user_limit)
+      ) + :cost <= :user_limit)
   AND (:chat_limit = 0 OR (
-        SELECT COALESCE(SUM(images), 0) FROM generations
+        SELECT COALESCE(SUM(images * cost), 0) FROM generations
         WHERE chat_key = :chat_key AND day = :day AND status IN {_COUNTED}
-      ) < :chat_limit)
+      ) + :cost <= :chat_limit)
   AND (:in_flight = 0 OR (
         SELECT COUNT(*) FROM generations WHERE user_key = :user_key AND status IN {_DRAWING}
       ) < :in_flight)
@@ -77,8 +77,9 @@ def _tighter(limit: int, override: int | None) -> int:
     return override if limit == 0 else min(limit, override)
 
 
+# Quota is counted in units: each image costs its model's `cost` (1 without MODELS_FILE).
 _USED = (
-    "SELECT COALESCE(SUM(images), 0) FROM generations WHERE {column} = ? AND day = ? "
+    "SELECT COALESCE(SUM(images * cost), 0) FROM generations WHERE {column} = ? AND day = ? "
     f"AND status IN {_COUNTED}"
 )
 
@@ -156,7 +157,8 @@ class Store(Upkeep, Processes):
     def reserve(
         self, new: NewGeneration, limits: Limits, now: float | None = None
     ) -> Reserved | AlreadyHandled | Denied:
-        """Reserve one image of quota: Reserved, AlreadyHandled, or Denied with the reason."""
+        """Reserve one image of quota (`new.cost` units): Reserved, AlreadyHandled, or Denied
+        with the reason."""
         now = time.time() if now is None else now
         params = {
             "source_key": new.source_key,
@@ -167,6 +169,7 @@ class Store(Upkeep, Processes):
             "parent_id": new.parent_id,
             "address": new.address,
             "owner": new.owner,
+            "cost": new.cost,
             **params_columns(new.params, new.watermark),
             "now": now,
             "user_limit": limits.user_daily,
@@ -192,10 +195,14 @@ class Store(Upkeep, Processes):
         if chat.get("enabled", 1) == 0:
             return Denied("chat_disabled")
         usage = self.usage(new.user_key, new.chat_key, new.day, limits)
-        if limits.user_daily and usage.used >= limits.user_daily:
-            return Denied("user_daily", limits.user_daily, usage.used)
-        if limits.chat_daily and usage.chat_used >= limits.chat_daily:
-            return Denied("chat_daily", limits.chat_daily, usage.chat_used)
+        for scope, limit, used in (
+            ("user_daily", limits.user_daily, usage.used),
+            ("chat_daily", limits.chat_daily, usage.chat_used),
+        ):
+            if limit and used + new.cost > limit:
+                # some left, but not enough for this model: the sentence says so
+                reason = scope if used >= limit else f"{scope}_cost"
+                return Denied(reason, limit, used, cost=new.cost)
         if limits.in_flight and usage.in_flight >= limits.in_flight:
             return Denied("in_flight", limits.in_flight, usage.in_flight)
         last = self.sqlite.execute(

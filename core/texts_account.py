@@ -17,14 +17,29 @@ ACCOUNT_TEXTS: dict[str, dict[str, str]] = {
         "en": "This chat: {used} of {limit} images today.",
         "zh": "本群今天:{used}/{limit} 张。",
     },
+    # the same where models cost different numbers of units per image (MODELS_FILE)
+    "quota_units": {
+        "en": "Today you have used {used} of {limit} units; {left} left. Each model costs "
+        "its own number of units per image (/models). Resets at {reset} ({zone}).",
+        "zh": "今天已用 {used}/{limit} 点额度,剩余 {left} 点;不同模型每张消耗不同(/models)。"
+        "将于 {reset}({zone})重置。",
+    },
+    "quota_units_unlimited": {
+        "en": "Today you have used {used} units; there is no daily limit.",
+        "zh": "今天已用 {used} 点额度,没有每日上限。",
+    },
+    "quota_chat_units": {
+        "en": "This chat: {used} of {limit} units today.",
+        "zh": "本群今天:{used}/{limit} 点额度。",
+    },
     "history_empty": {
         "en": "You have no drawings yet. Try /draw a cat in a spacesuit",
         "zh": "你还没有作品。试试 /draw 穿宇航服的猫",
     },
     "history_title": {"en": "Your recent drawings:", "zh": "你最近的作品:"},
     "history_line": {
-        "en": "#{id} {when} · {status} · {size} · seed {seed}\n   {prompt}",
-        "zh": "#{id} {when} · {status} · {size} · 种子 {seed}\n   {prompt}",
+        "en": "#{id} {when} · {status} · {model}{size} · seed {seed}\n   {prompt}",
+        "zh": "#{id} {when} · {status} · {model}{size} · 种子 {seed}\n   {prompt}",
     },
     "history_hint": {
         "en": "/original <number> sends one again (free); /redo <number> draws it again "

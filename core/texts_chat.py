@@ -24,6 +24,14 @@ CHAT_TEXTS: dict[str, dict[str, str]] = {
         "en": "/cancel: stop your drawings that wait or run; they do not count",
         "zh": "/cancel:取消你排队中或正在生成的图,不扣额度",
     },
+    "cmd_model": {
+        "en": "/model [name]: this chat's model, or choose it (a group's admins)",
+        "zh": "/model [名称]:查看或设置本聊天的默认模型(群内需管理员)",
+    },
+    "cmd_models": {
+        "en": "/models: the models you can draw with: sizes, cost, editing",
+        "zh": "/models:可用的模型及其尺寸、额度消耗、能否改图",
+    },
     "cmd_start": {"en": "/start: the welcome message", "zh": "/start:欢迎信息"},
     "cmd_help": {
         "en": "/help [command]: this list; /help draw: every drawing option",
@@ -88,4 +96,34 @@ CHAT_TEXTS: dict[str, dict[str, str]] = {
         "operator tops it up. No quota was used.",
         "zh": "机器人的绘图服务余额不足,在运营者充值前无法画图。本次不扣额度。",
     },
+    # the models (core/model_views.py)
+    "models_title": {"en": "Models here:", "zh": "可用模型:"},
+    "models_line": {
+        "en": "• {name}{label}: sizes {sizes} (default {size}), {cost} per image, {edits}{marks}",
+        "zh": "• {name}{label}:尺寸 {sizes}(默认 {size}),每张 {cost} 点额度,{edits}{marks}",
+    },
+    "models_edits": {"en": "edits pictures", "zh": "可改图"},
+    "models_no_edits": {"en": "draws from text", "zh": "仅文生图"},
+    "models_default": {"en": "default", "zh": "默认"},
+    "models_chat": {"en": "this chat's default", "zh": "本聊天默认"},
+    "models_hint": {
+        "en": "Draw with one: /draw <prompt> --model NAME. Set this chat's: /model NAME.",
+        "zh": "指定模型:/draw <提示词> --model 名称。设置本聊天默认:/model 名称。",
+    },
+    "model_current": {
+        "en": "This chat draws with {model}. Choose another with /model NAME ({names}); "
+        "/models describes them.",
+        "zh": "本聊天使用 {model} 画图。用 /model 名称 更换({names});/models 查看详情。",
+    },
+    "model_set": {
+        "en": "This chat now draws with {model} ({cost} per image) unless a draw names "
+        "another with --model.",
+        "zh": "本聊天现在默认使用 {model}(每张 {cost} 点额度),画图时可用 --model 另选。",
+    },
+    "model_not_admin": {
+        "en": "Only this group's admins can choose its model. You can still draw with any "
+        "model: /draw <prompt> --model NAME.",
+        "zh": "只有群管理员可以设置本群的模型。你仍可在画图时指定:/draw <提示词> --model 名称。",
+    },
+    "model_note_cost": {"en": "{label} · {cost} units", "zh": "{label} · {cost} 点额度"},
 }

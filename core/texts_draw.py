@@ -117,6 +117,18 @@ DRAW_TEXTS: dict[str, dict[str, str]] = {
         "en": "This chat has used all {limit} images for today. It resets at {reset} ({zone}).",
         "zh": "本群今天的 {limit} 张额度已用完,将于 {reset}({zone})重置。",
     },
+    "user_daily_cost": {
+        "en": "This model costs {cost} of your daily images and you have {left} of {limit} "
+        "left today. Choose a cheaper one (/models) or wait until {reset} ({zone}).",
+        "zh": "这个模型每张消耗 {cost} 点额度,你今天的 {limit} 点只剩 {left} 点。"
+        "请换个更省的模型(/models),或等到 {reset}({zone})重置。",
+    },
+    "chat_daily_cost": {
+        "en": "This model costs {cost} of this chat's daily images and it has {left} of {limit} "
+        "left today. Choose a cheaper one (/models) or wait until {reset} ({zone}).",
+        "zh": "这个模型每张消耗 {cost} 点额度,本群今天的 {limit} 点只剩 {left} 点。"
+        "请换个更省的模型(/models),或等到 {reset}({zone})重置。",
+    },
     "in_flight": {
         "en": "You already have {limit} drawing(s) in progress. Wait for them to finish.",
         "zh": "你已有 {limit} 张图正在生成,请等它们完成后再试。",
@@ -226,6 +238,10 @@ DRAW_TEXTS: dict[str, dict[str, str]] = {
     "caption": {
         "en": "{prompt}\n{size} · seed {seed} · #{id}",
         "zh": "{prompt}\n{size} · 种子 {seed} · #{id}",
+    },
+    "caption_model": {
+        "en": "{prompt}\n{model} · {size} · seed {seed} · #{id}",
+        "zh": "{prompt}\n{model} · {size} · 种子 {seed} · #{id}",
     },
     "button_again": {"en": "🎲 Again", "zh": "🎲 再画一张"},
     "button_resize": {"en": "↔ Same seed, {size}", "zh": "↔ 同种子 {size}"},

@@ -53,6 +53,12 @@ class Upkeep:
         rows = list(self.sqlite.query("SELECT * FROM chats WHERE key = ?", [key]))
         return rows[0] if rows else None
 
+    def chat_model(self, chat_key: str) -> str | None:
+        """The name of the model a chat chose as its default (`/model`), if it chose one."""
+        chat = self.chat(chat_key) or {}
+        model = chat.get("model")
+        return model if isinstance(model, str) else None
+
     def chat_watermark(self, chat_key: str, base: Watermark) -> Watermark:
         """The deployment's watermark `base` with the chat's own default applied."""
         chat = self.chat(chat_key) or {}
