@@ -319,11 +319,13 @@ class Admin:
         figures = await self.store.run(Store.stats, week_ago, self.service.today())
         failures = ", ".join(f"{k}: {v}" for k, v in figures["failures"].items()) or "-"
         top = ", ".join(f"{name or key} ({n})" for key, name, n in figures["top_users"]) or "-"
+        models = ", ".join(f"{model} ({n})" for model, n in figures["models"]) or "-"
         mean = figures["mean_relay_seconds"]
         return {
             **figures,
             "failures": failures,
             "top": top,
+            "models": models,
             "mean": f"{mean:.1f}s" if mean else "-",
         }
 

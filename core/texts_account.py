@@ -132,11 +132,13 @@ ACCOUNT_TEXTS: dict[str, dict[str, str]] = {
     "stats": {
         "en": "Today: {today} images, {today_failed} failed. Last 7 days: {week} images, "
         "{week_failed} failed.\nFailures by cause: {failures}\nTop users: {top}\n"
+        "Images by model, last 7 days: {models}\n"
         "Mean relay time: {mean}\nKnown users: {users}\n"
         "Relay window: {window} at once (at most {ceiling}); {pushbacks} push-backs, "
         "{waiting} waiting now.",
         "zh": "今天:{today} 张,失败 {today_failed} 次。近 7 天:{week} 张,失败 {week_failed} 次。\n"
-        "失败原因:{failures}\n活跃用户:{top}\n平均生成耗时:{mean}\n用户总数:{users}\n"
+        "失败原因:{failures}\n活跃用户:{top}\n近 7 天各模型张数:{models}\n"
+        "平均生成耗时:{mean}\n用户总数:{users}\n"
         "并发窗口:{window}(上限 {ceiling});被限流 {pushbacks} 次,当前排队 {waiting}。",
     },
     "balance": {

@@ -214,10 +214,12 @@ CLI_TEXTS: dict[str, dict[str, str]] = {
     "cli_stats": {
         "en": "Today: {today} images, {today_failed} failed. Last 7 days: {week} images, "
         "{week_failed} failed.\nFailures by cause: {failures}\nTop users: {top}\n"
+        "Images by model, last 7 days: {models}\n"
         "Mean relay time: {mean}\nKnown users: {users}\n"
         "(The running bot's queue and relay window: /stats in a chat.)",
         "zh": "今天:{today} 张,失败 {today_failed} 次。近 7 天:{week} 张,失败 {week_failed} 次。\n"
-        "失败原因:{failures}\n活跃用户:{top}\n平均生成耗时:{mean}\n用户总数:{users}\n"
+        "失败原因:{failures}\n活跃用户:{top}\n近 7 天各模型张数:{models}\n"
+        "平均生成耗时:{mean}\n用户总数:{users}\n"
         "(运行中机器人的排队和并发窗口:在聊天中发送 /stats 查看。)",
     },
 }

@@ -141,7 +141,8 @@ class Upkeep:
         return bool(rows)
 
     def stats(self, since: float, today: str) -> dict[str, Any]:
-        """Figures for /stats: draws today and since `since`, failures, top users, relay time."""
+        """Figures for /stats: draws today and since `since`, failures, top users, images per
+        model, relay time."""
         one = self._scalar
         return {
             "today": one(
@@ -177,6 +178,15 @@ class Upkeep:
                     LEFT JOIN users u ON u.key = g.user_key
                     WHERE g.created_at >= ? AND g.status IN ('generated', 'delivered')
                     GROUP BY g.user_key ORDER BY n DESC LIMIT 5""",
+                    [since],
+                )
+            ],
+            "models": [
+                (row["model"], row["n"])
+                for row in self.sqlite.query(
+                    """SELECT model, SUM(images) AS n FROM generations
+                    WHERE created_at >= ? AND status IN ('generated', 'delivered')
+                    GROUP BY model ORDER BY n DESC, model""",
                     [since],
                 )
             ],
