@@ -107,7 +107,7 @@ class DrawbotClient(discord.AutoShardedClient):
         self.sync_on_start = core.settings.discord_sync_commands if sync is None else sync
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self._command_error)
-        install(self.tree, self.handlers)
+        install(self.tree, self.handlers, core.settings.models)
         self.liveness = Liveness("heartbeat_ack", STALE_AFTER, probe=self.last_ack)
 
     async def setup_hook(self) -> None:

@@ -20,6 +20,7 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.app_commands import locale_str as L
 
+from core.models import DEFAULT_TABLE, ModelTable
 from core.params import SCALE_MAX, SCALE_MIN, SEED_MAX, STEPS_MAX, STEPS_MIN
 
 SIZES = {
@@ -72,9 +73,12 @@ def draw_text(
     super_res: bool | None = None,
     watermark: str | None = None,
     no_watermark: bool | None = None,
+    model: str | None = None,
 ) -> str:
     """The options as the `--flags` parse_draw reads; they follow (and so win over) the prompt's."""
     parts = [prompt]
+    if model:
+        parts += ["--model", model]
     if size:
         parts += ["--size", size.strip()]
     if seed is not None:
@@ -113,9 +117,17 @@ async def size_choices(interaction: Interaction, current: str) -> list[Choice[st
     return found[:25]
 
 
-def install(tree: app_commands.CommandTree[Any], answers: Answers) -> None:
-    """Add every command to `tree`, each answered by `answers`."""
-    for command in user_commands(answers):
+def model_choices(models: ModelTable) -> list[Choice[str]]:
+    """The deployment's models as the `model` option's choices (Discord takes 25 at most)."""
+    return [Choice(name=model.shown[:100], value=model.name) for model in models.models[:25]]
+
+
+def install(
+    tree: app_commands.CommandTree[Any], answers: Answers, models: ModelTable = DEFAULT_TABLE
+) -> None:
+    """Add every command to `tree`, each answered by `answers`; `models` are the choices of
+    /draw's and /model's `model` option."""
+    for command in user_commands(answers, models):
         tree.add_command(command)
     tree.add_command(admin_group(answers))
 
@@ -123,7 +135,7 @@ def install(tree: app_commands.CommandTree[Any], answers: Answers) -> None:
 # -- /draw and the user's own commands -----------------------------------------------------
 
 
-def user_commands(answers: Answers) -> list[SlashCommand]:
+def user_commands(answers: Answers, models: ModelTable = DEFAULT_TABLE) -> list[SlashCommand]:
     @app_commands.command(name=L("draw"), description=L("Draw a picture with Jimeng 2.1"))
     @app_commands.rename(
         prompt=L("prompt"),
@@ -135,6 +147,7 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
         super_res=L("super_res"),
         watermark=L("watermark"),
         no_watermark=L("no_watermark"),
+        model=L("model"),
     )
     @app_commands.describe(
         prompt=L("What to draw (--flags such as --size 768x512 work here too)"),
@@ -146,8 +159,10 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
         super_res=L("Super-resolution: output twice the size (default on)"),
         watermark=L("Mark the image with this text"),
         no_watermark=L("Leave the image unmarked"),
+        model=L("The model to draw with (default: this chat's, see /models)"),
     )
     @app_commands.autocomplete(size=size_choices)
+    @app_commands.choices(model=model_choices(models))
     async def draw(
         interaction: Interaction,
         prompt: str,
@@ -159,6 +174,7 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
         super_res: bool | None = None,
         watermark: Range[str, 1, 50] | None = None,
         no_watermark: bool | None = None,
+        model: Choice[str] | None = None,
     ) -> None:
         text = draw_text(
             prompt,
@@ -170,6 +186,7 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
             super_res=super_res,
             watermark=watermark,
             no_watermark=no_watermark,
+            model=model.value if model is not None else None,
         )
         await answers.command(interaction, f"/draw {text}")
 
@@ -192,10 +209,22 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
     async def original(interaction: Interaction, generation_id: Range[int, 1]) -> None:
         await answers.command(interaction, command_text("original", str(generation_id)))
 
+    @app_commands.command(
+        name=L("model"), description=L("This chat's model, or choose it (a server's admins)")
+    )
+    @app_commands.rename(name=L("name"))
+    @app_commands.describe(name=L("The model this chat draws with from now on"))
+    @app_commands.choices(name=model_choices(models))
+    async def model(interaction: Interaction, name: Choice[str] | None = None) -> None:
+        chosen = [] if name is None else [name.value]
+        await answers.command(interaction, command_text("model", *chosen))
+
     commands: list[SlashCommand] = [
         draw,
         redo,
         original,
+        plain_command(answers, "models", "The models you can draw with"),
+        model,
         plain_command(answers, "history", "Your recent drawings"),
         plain_command(answers, "quota", "How many images you have left today"),
         plain_command(answers, "help", "How to use the bot"),

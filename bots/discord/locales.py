@@ -29,6 +29,15 @@ ZH_CN = {
     "Mark the image with this text": "用这段文字作水印",
     "no_watermark": "无水印",
     "Leave the image unmarked": "不加水印",
+    "model": "模型",
+    "The model to draw with (default: this chat's, see /models)": (
+        "用哪个模型画(默认本聊天的,见 /models)"
+    ),
+    "This chat's model, or choose it (a server's admins)": "查看或设置本聊天的模型(服务器管理员)",
+    "name": "名称",
+    "The model this chat draws with from now on": "本聊天今后默认使用的模型",
+    "models": "模型列表",
+    "The models you can draw with": "可用的模型",
     "redo": "重画",
     "Draw one of your pictures again with the same seed": "用相同种子重画你的一张图",
     "id": "编号",

@@ -492,7 +492,7 @@ async def test_commands_are_synced_only_when_asked(core: Core, dc: FakeDiscord) 
     async with running(core, dc):
         await asyncio.sleep(0.1)
     assert dc.sync_calls == []
-    assert await sync_commands(core) == 9
+    assert await sync_commands(core) == 11
     assert [c.status for c in dc.sync_calls] == [200]
     names = sorted(c["name"] for c in dc.synced_commands)
     assert names == [
@@ -502,6 +502,8 @@ async def test_commands_are_synced_only_when_asked(core: Core, dc: FakeDiscord) 
         "forget",
         "help",
         "history",
+        "model",
+        "models",
         "original",
         "quota",
         "redo",
@@ -640,7 +642,7 @@ async def test_discord_sync_command_line(dc: FakeDiscord, env: dict[str, str]) -
     )
     out, err = await asyncio.wait_for(child.communicate(), 60)
     assert child.returncode == 0, err.decode()
-    assert out.decode().strip() == "drawbot: synced 9 Discord commands"
+    assert out.decode().strip() == "drawbot: synced 11 Discord commands"
     assert len(dc.sync_calls) == 1 and TOKEN not in err.decode()
 
 
