@@ -524,7 +524,11 @@ async def test_commands_are_synced_only_when_asked(core: Core, dc: FakeDiscord) 
         "super_res": 5,
         "watermark": 3,
         "no_watermark": 5,
+        "model": 3,
     }
+    # without MODELS_FILE: one choice, Jimeng 2.1
+    assert options["model"]["choices"] == [{"name": "Jimeng 2.1", "value": "jimeng21"}]
+    assert options["model"].get("required") is not True
     assert options["size"]["autocomplete"] is True
     assert (options["steps"]["min_value"], options["steps"]["max_value"]) == (1, 200)
     assert options["prompt"]["required"] is True
