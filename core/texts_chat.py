@@ -116,9 +116,9 @@ CHAT_TEXTS: dict[str, dict[str, str]] = {
         "zh": "本聊天使用 {model} 画图。用 /model 名称 更换({names});/models 查看详情。",
     },
     "model_set": {
-        "en": "This chat now draws with {model} ({cost} per image) unless a draw names "
+        "en": "This chat now draws with {model}, {cost} per image; a draw can still name "
         "another with --model.",
-        "zh": "本聊天现在默认使用 {model}(每张 {cost} 点额度),画图时可用 --model 另选。",
+        "zh": "本聊天现在默认使用 {model},每张 {cost} 点额度;画图时仍可用 --model 另选。",
     },
     "model_not_admin": {
         "en": "Only this group's admins can choose its model. You can still draw with any "

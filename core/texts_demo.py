@@ -5,9 +5,9 @@ from __future__ import annotations
 
 DEMO_TEXTS: dict[str, dict[str, str]] = {
     "console_banner": {
-        "en": "drawbot console: type /draw <prompt>, /help, /quota, /history or /quit "
+        "en": "drawbot console: type /draw <prompt>, /help, /models, /quota, /history or /quit "
         "(images go to {folder}/)",
-        "zh": "drawbot 终端:输入 /draw <描述>、/help、/quota、/history,或 /quit 退出"
+        "zh": "drawbot 终端:输入 /draw <描述>、/help、/models、/quota、/history,或 /quit 退出"
         "(图片保存在 {folder}/)",
     },
     "console_admin": {

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bots.console import console_language, locale_language
-from tests.conftest import API_KEY, child_env
+from tests.conftest import API_KEY, THREE_MODELS, THREE_REQ_KEYS, child_env
 from tests.fakes.png import png_size
 from tests.fakes.relay import FakeRelay, Reply
 
@@ -182,3 +182,18 @@ def test_default_language_overrides_the_locale(tmp_path: Path) -> None:
     env_file.write_text("DEFAULT_LANGUAGE=en\n")
     assert console_language({"LANG": "zh_CN.UTF-8"}, env_file) is None
     assert console_language({"LANG": "zh_CN.UTF-8"}, None) == "zh_CN"  # no .env was read
+
+
+async def test_console_models(relay: FakeRelay, tmp_path: Path) -> None:
+    (tmp_path / "models.toml").write_text(THREE_MODELS, encoding="utf-8")
+    relay.req_keys = THREE_REQ_KEYS
+    lines = ["/models", "/model poster", "/draw a cat --seed 1", "/model", "/quota"]
+    code, out, err = await run_console(relay, tmp_path, lines, MODELS_FILE="models.toml")
+    assert code == 0, err
+    assert "drawbot console: type /draw <prompt>, /help, /models," in out
+    assert "• poster (Poster): sizes 768x512, 512x768 (default 768x512), 3 per image" in out
+    assert "This chat now draws with poster (Poster), 3 per image;" in out
+    assert "a cat\nPoster · 3 units · 768x512 · seed 1 · #1" in out
+    assert "This chat draws with poster (Poster)." in out
+    assert "Today you have used 3 of 20 units; 17 left." in out
+    assert [call.body["req_key"] for call in relay.calls] == ["poster_req_key_v1"]

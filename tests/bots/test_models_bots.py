@@ -50,7 +50,7 @@ async def test_telegram_models_and_a_chats_model(
     refused = await reply_to(tg, "/model sketch", user_id=6, **group)
     assert refused.startswith("Only this group's admins can choose its model.")
     done = await reply_to(tg, "/model@drawbot_test_bot SKETCH", user_id=5, **group)
-    assert done.startswith("This chat now draws with sketch (2 per image)")
+    assert done.startswith("This chat now draws with sketch, 2 per image")
     caption = await photo_caption(tg, "/draw a dog --seed 3", user_id=6, **group)
     assert caption == "a dog\nsketch · 2 units · 512x512 · seed 3 · #2"
     assert relay.calls[-1].body["req_key"] == "sketch_req_key_v2"

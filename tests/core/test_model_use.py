@@ -121,7 +121,7 @@ async def test_a_private_chat_chooses_its_model(core: Core, relay: FakeRelay) ->
     text = await said(core, ask("/model"))
     assert "jimeng21 (Jimeng 2.1)" in text and "jimeng21, poster, sketch" in text
     text = await said(core, ask("/model Sketch"))
-    assert "now draws with sketch (2 per image)" in text
+    assert "now draws with sketch, 2 per image" in text
     assert "sketch" in await said(core, ask("/model"))
     assert "← this chat's default" in await said(core, ask("/models"))
     answer = await pictures(core, ask("/draw a fox"))
