@@ -351,14 +351,9 @@ def _chosen(state: dict[str, Any], models: ModelTable, chat_model: str | None) -
     name = state["model"]
     model = models.get(name) if name else None
     if model is None:
-        raise UsageError(
-            "unknown_model",
-            {
-                "value": _shown(name),
-                "models": ", ".join(models.names),
-                "suggestion": models.suggest(name) if name else None,
-            },
-        )
+        names, suggestion = ", ".join(models.names), models.suggest(name) if name else None
+        values = {"value": _shown(name), "models": names, "suggestion": suggestion}
+        raise UsageError("unknown_model", values)
     return model
 
 
