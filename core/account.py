@@ -13,6 +13,7 @@ from core.outcome import Delivered, Outcome, Refused
 from core.records import Generation
 from core.request import Place, Progress, Requester
 from core.service import DrawService
+from core.sources import kept_source
 from core.store import Store
 
 
@@ -129,6 +130,11 @@ class Account:
             return generation
         if not generation.params.prompt:  # forgotten, or past PROMPT_RETENTION_DAYS
             return Refused("prompt_gone", messages.text("prompt_gone", lang, id=generation.id))
+        picture = None
+        if generation.source_path is not None:  # an edit: from its input, if it is kept
+            picture = kept_source(generation.source_path)
+            if picture is None:
+                return Refused("source_gone", messages.text("source_gone", lang, id=generation.id))
         params = generation.params
         if new_seed:
             params = replace(params, seed=None)
@@ -145,6 +151,7 @@ class Account:
             lang=lang,
             progress=progress,
             address=address,
+            picture=picture,
         )
 
     async def original(

@@ -188,7 +188,8 @@ BUTTONS: dict[Action, ButtonRoute] = {
 
 
 async def draw(front: Front, asked: Asked, args: str) -> Answer:
-    """/draw <prompt> [options]; with no prompt, the quoted message's text is the prompt."""
+    """/draw <prompt> [options]; with no prompt, the quoted message's text is the prompt.
+    A picture it brings (replied to, attached) is edited where a model can (core/sources.py)."""
     request = asked.request
     try:
         params = parse_draw(args)
@@ -208,6 +209,7 @@ async def draw(front: Front, asked: Asked, args: str) -> Answer:
         lang=asked.lang,
         progress=request.progress,
         address=request.address,
+        picture=request.picture,
     )
     return front.answer(outcome, asked.lang)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from core import messages
 from core.images import Image
-from core.records import Generation
+from core.records import Denied, Generation
 
 
 @dataclass(frozen=True)
@@ -34,3 +37,11 @@ class Refused:
 
 
 Outcome = Delivered | Refused
+
+
+def denial(denied: Denied, reset: datetime, zone: str, lang: str) -> Refused:
+    """The sentence for a reservation the limits refused (`reset`: when the day rolls over)."""
+    values: dict[str, Any] = {"limit": denied.limit, "reset": reset.strftime("%H:%M"), "zone": zone}
+    if denied.until is not None:
+        values["seconds"] = max(1, round(denied.until - time.time()))
+    return Refused(denied.reason, messages.text(denied.reason, lang, **values), detail=values)

@@ -125,6 +125,7 @@ class Generation:
     source_key: str | None
     address: str | None = None
     owner: str | None = None
+    source_path: str | None = None  # an edit's input picture (core/sources.py)
 
     @property
     def has_image(self) -> bool:
@@ -158,6 +159,7 @@ class Generation:
             source_key=row["source_key"],
             address=row.get("address"),
             owner=row.get("owner"),
+            source_path=row.get("source_path"),
         )
 
 
