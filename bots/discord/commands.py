@@ -50,7 +50,9 @@ def anyone_anywhere(command: SlashCommand) -> SlashCommand:
 class Answers(Protocol):
     """What the commands hand their text to (DiscordHandlers)."""
 
-    async def command(self, interaction: Interaction, text: str) -> None: ...
+    async def command(
+        self, interaction: Interaction, text: str, image: discord.Attachment | None = None
+    ) -> None: ...
 
 
 def quoted(text: str) -> str:
@@ -135,6 +137,7 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
         super_res=L("super_res"),
         watermark=L("watermark"),
         no_watermark=L("no_watermark"),
+        image=L("image"),
     )
     @app_commands.describe(
         prompt=L("What to draw (--flags such as --size 768x512 work here too)"),
@@ -146,6 +149,7 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
         super_res=L("Super-resolution: output twice the size (default on)"),
         watermark=L("Mark the image with this text"),
         no_watermark=L("Leave the image unmarked"),
+        image=L("A picture to edit (with a model that edits pictures)"),
     )
     @app_commands.autocomplete(size=size_choices)
     async def draw(
@@ -159,6 +163,7 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
         super_res: bool | None = None,
         watermark: Range[str, 1, 50] | None = None,
         no_watermark: bool | None = None,
+        image: discord.Attachment | None = None,
     ) -> None:
         text = draw_text(
             prompt,
@@ -171,7 +176,7 @@ def user_commands(answers: Answers) -> list[SlashCommand]:
             watermark=watermark,
             no_watermark=no_watermark,
         )
-        await answers.command(interaction, f"/draw {text}")
+        await answers.command(interaction, f"/draw {text}", image)
 
     @app_commands.command(
         name=L("redo"), description=L("Draw one of your pictures again with the same seed")

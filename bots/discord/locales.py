@@ -29,6 +29,8 @@ ZH_CN = {
     "Mark the image with this text": "用这段文字作水印",
     "no_watermark": "无水印",
     "Leave the image unmarked": "不加水印",
+    "image": "图片",
+    "A picture to edit (with a model that edits pictures)": "要编辑的图片(需可编辑图片的模型)",
     "redo": "重画",
     "Draw one of your pictures again with the same seed": "用相同种子重画你的一张图",
     "id": "编号",
