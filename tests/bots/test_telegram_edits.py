@@ -4,6 +4,9 @@ the file download) and FakeRelay (which must receive exactly the photo's bytes).
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 
 from core.command import UsageError, parse_draw
@@ -31,6 +34,10 @@ async def draws(core: Core) -> int:
     return len(await core.store.run(Store.history, f"telegram:{USER}", 100))
 
 
+def kept_sources(core: Core) -> list[Path]:
+    return sorted(core.settings.image_dir.rglob("*-source.*"))
+
+
 def file_ids_fetched(tg: FakeTelegram) -> list[str]:
     return [str(call.params.get("file_id")) for call in tg.calls_of("getFile")]
 
@@ -47,6 +54,7 @@ async def test_a_draw_replying_to_a_photo_edits_that_photo(
     assert call.body["req_key"] == EDIT_KEY and call.sources == [PHOTO]
     assert file_ids_fetched(tg) == [photo["photo"][-1]["file_id"]]  # the largest size
     assert len(tg.file_downloads) == 1
+    assert kept_sources(tg_bot) == []  # the input lived only in memory (KEEP_INPUT_IMAGES off)
 
 
 @pytest.mark.env(MODELS_FILE=EDIT_TABLE)
@@ -131,3 +139,31 @@ async def test_without_a_model_that_edits_a_photo_replied_to_is_ignored(
     assert all(c.body["req_key"] == REQ_KEY and c.sources == [] for c in relay.calls)
     assert "binary_data_base64" not in relay.calls[0].body
     assert tg.calls_of("getFile") == [] and tg.file_downloads == []
+
+
+@pytest.mark.env(MODELS_FILE=EDIT_TABLE, KEEP_INPUT_IMAGES="on")
+async def test_a_kept_input_is_redrawn_by_the_again_button(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends("/draw in watercolor", user_id=USER, photo=PHOTO)
+    first = await answered(tg)
+    (kept,) = kept_sources(tg_bot)
+    assert kept.name == "1-source.png"
+    tg.user_clicks(first, "g:again:1")
+    await tg.wait_for_sent(lambda m: m.kind == "photo" and "#2" in (m.caption or ""))
+    assert [c.sources for c in relay.calls] == [[PHOTO], [PHOTO]]
+    assert len(tg.file_downloads) == 1  # again reads the kept copy, not Telegram's
+    await tg_bot.expire(now=time.time() + 31 * 86400)
+    assert kept_sources(tg_bot) == []
+
+
+@pytest.mark.env(MODELS_FILE=EDIT_TABLE)
+async def test_again_under_an_edit_whose_input_is_not_kept_says_to_reply_again(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    tg.user_sends("/draw in watercolor", user_id=USER, photo=PHOTO)
+    first = await answered(tg)
+    tg.user_clicks(first, "g:again:1")
+    said = await answered(tg, "text")
+    assert said.text is not None and "Reply to the picture again with /draw" in said.text
+    assert len(relay.calls) == 1 and await draws(tg_bot) == 1
