@@ -14,6 +14,7 @@ from core.outcome import Delivered, Outcome, Refused
 from core.records import Generation
 from core.request import Place, Progress, Requester
 from core.service import DrawService
+from core.sources import kept_source
 from core.store import Store
 
 
@@ -139,6 +140,11 @@ class Account:
             return generation
         if not generation.params.prompt:  # forgotten, or past PROMPT_RETENTION_DAYS
             return Refused("prompt_gone", messages.text("prompt_gone", lang, id=generation.id))
+        picture = None
+        if generation.source_path is not None:  # an edit: from its input, if it is kept
+            picture = kept_source(generation.source_path)
+            if picture is None:
+                return Refused("source_gone", messages.text("source_gone", lang, id=generation.id))
         # Its own model again; one the operator has since removed gives way to the default,
         # at a size of that model's nearest the picture's shape.
         model = self.service.settings.models.model(generation.params.model)
@@ -160,6 +166,7 @@ class Account:
             lang=lang,
             progress=progress,
             address=address,
+            picture=picture,
         )
 
     async def original(

@@ -119,6 +119,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEFAULT_LANGUAGE", "zh", "zh or en: replies when the user's language is unknown"),
     Setting("RELAY_TIMEOUT", "120", "seconds one draw may take, retries included"),
     Setting("MAX_IMAGE_BYTES", "20000000", "largest image download accepted, in bytes"),
+    Setting(
+        "MAX_INPUT_IMAGE_BYTES",
+        "10000000",
+        "largest picture accepted to edit (a reply to a photo, an attachment), in bytes",
+    ),
+    Setting(
+        "KEEP_INPUT_IMAGES",
+        "off",
+        "on: keep pictures sent to edit beside the drawn ones (IMAGE_DIR, for 'again')",
+    ),
     Setting("PROMPT_RETENTION_DAYS", "0", "days prompts are kept; 0 = forever"),
     Setting("IMAGE_RETENTION_DAYS", "30", "days image files are kept on disk; 0 = forever"),
     Setting("SHUTDOWN_GRACE_SECONDS", "25", "seconds running draws get to finish on shutdown"),
@@ -163,6 +173,8 @@ class Settings:
     default_language: str = "zh"
     relay_timeout: float = 120.0
     max_image_bytes: int = 20_000_000
+    max_input_image_bytes: int = 10_000_000
+    keep_input_images: bool = False
     prompt_retention_days: int = 0
     image_retention_days: int = 30
     shutdown_grace_seconds: float = 25.0
@@ -258,6 +270,8 @@ def _parse(env: Mapping[str, str], need_relay: bool = True) -> Settings:
         default_language=reader.choice("DEFAULT_LANGUAGE", {"zh": "zh", "en": "en"}),
         relay_timeout=reader.number("RELAY_TIMEOUT", 5.0, 3600.0),
         max_image_bytes=reader.integer("MAX_IMAGE_BYTES", 1024, 500_000_000),
+        max_input_image_bytes=reader.integer("MAX_INPUT_IMAGE_BYTES", 1024, 100_000_000),
+        keep_input_images=reader.switch("KEEP_INPUT_IMAGES"),
         prompt_retention_days=reader.integer("PROMPT_RETENTION_DAYS", 0, 36_500),
         image_retention_days=reader.integer("IMAGE_RETENTION_DAYS", 0, 36_500),
         shutdown_grace_seconds=reader.number("SHUTDOWN_GRACE_SECONDS", 0.0, 3600.0),

@@ -194,7 +194,8 @@ BUTTONS: dict[Action, ButtonRoute] = {
 
 
 async def draw(front: Front, asked: Asked, args: str) -> Answer:
-    """/draw <prompt> [options]; with no prompt, the quoted message's text is the prompt."""
+    """/draw <prompt> [options]; with no prompt, the quoted message's text is the prompt.
+    A picture it brings (replied to, attached) is edited where a model can (core/sources.py)."""
     request = asked.request
     table, chat = front.models.table, (await front.models.chat_model(request.place)).name
     try:
@@ -215,6 +216,7 @@ async def draw(front: Front, asked: Asked, args: str) -> Answer:
         lang=asked.lang,
         progress=request.progress,
         address=request.address,
+        picture=request.picture,
     )
     return front.answer(outcome, asked.lang)
 

@@ -127,6 +127,7 @@ class Generation:
     address: str | None = None
     owner: str | None = None
     cost: int = 1  # quota units per image (its model's cost when it was drawn)
+    source_path: str | None = None  # an edit's input picture (core/sources.py)
 
     @property
     def has_image(self) -> bool:
@@ -161,6 +162,7 @@ class Generation:
             address=row.get("address"),
             owner=row.get("owner"),
             cost=row.get("cost", 1),
+            source_path=row.get("source_path"),
         )
 
 

@@ -6,6 +6,7 @@ Its errors are in core/relay_errors.py (the tree is drawn there).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import math
@@ -198,6 +199,8 @@ class RelayClient:
         if job.model.family is not Family.VOLC_SYNC:
             raise NotImplementedError(f"the {job.model.family} API family")
         payload = job.params.to_payload(job.watermark, req_key=job.model.model_id)
+        if job.source is not None:  # the picture to edit, as Volcengine's image-to-image takes it
+            payload["binary_data_base64"] = [base64.b64encode(job.source.data).decode()]
         try:
             async with self._http.stream(
                 "POST", self._url, params=QUERY, json=payload, headers=self._auth

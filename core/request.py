@@ -36,6 +36,15 @@ ChatAdminCheck = Callable[[], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A picture the request brings (a photo replied to, an attachment): what the platform
+    declares of it, and how to download it; core calls `fetch` only when the draw edits it."""
+
+    fetch: Callable[[], Awaitable[bytes]]
+    size: int | None = None  # in bytes, when the platform declares it
+
+
+@dataclass(frozen=True)
 class Requester:
     """Who asked: a platform user, with the display name and language the platform gave."""
 
@@ -82,6 +91,7 @@ class Request:
     # Where the platform can post to the asker later without this event (after a restart):
     # opaque to core, written by the adapter, read back by its courier.
     address: str | None = None
+    picture: Picture | None = None  # the picture to edit, if the event brings one
 
     async def is_chat_admin(self) -> bool:
         """Whether the asker administers this group (asked of the platform, once needed)."""

@@ -38,8 +38,9 @@ from core.records import (
 from core.relay import RelayClient, RelayResult
 from core.relay_errors import RelayError
 from core.relay_job import RelayJob
-from core.request import Place, Progress, Requester
+from core.request import Picture, Place, Progress, Requester
 from core.secrets import scrub_secrets
+from core.sources import Sources
 from core.store import Store, StoreThread
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class DrawService:
         self.alert_sinks: list[AlertSink] = []
         self.access = Access(settings, store)  # private mode and blocked words
         self.keeper = Keeper(relay, self.ledger, settings)
+        self.sources = Sources(settings, store, self.ledger)  # pictures to edit
         self.by_link: set[str] = set()  # platforms whose adapter can post the relay's links
 
     # -- language and time ---------------------------------------------------------------
@@ -110,9 +112,10 @@ class DrawService:
         lang: str | None = None,
         progress: Progress | None = None,
         address: str | None = None,
+        picture: Picture | None = None,
     ) -> Outcome:
         """Draw `params` for `requester` in `place`; every path ends in Delivered or Refused.
-        `progress` shows the draw's place in the queue and its time at the relay."""
+        `progress` shows its place in line and time at the relay; `picture`: core/sources.py."""
         lang = lang or self.lang(requester)
         if self._closing:
             return Refused("shutting_down", messages.text("shutting_down", lang))
@@ -121,8 +124,11 @@ class DrawService:
             return Refused("watermark_locked", messages.text("watermark_locked", lang))
         if refused := await self.access.refusal(requester, place, params.prompt, lang):
             return refused  # before any reservation: nothing is charged
+        start = await self.sources.start(place, params, picture, lang)
+        if isinstance(start, Refused):
+            return start  # the picture to edit is refused: nothing is charged either
         task = asyncio.create_task(
-            self._draw(requester, place, params, source_key, parent_id, lang, progress, address)
+            self._draw(requester, place, *start, source_key, parent_id, lang, progress, address)
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -133,6 +139,7 @@ class DrawService:
         requester: Requester,
         place: Place,
         params: DrawParams,
+        source: Image | None,  # the picture to edit
         source_key: str | None,
         parent_id: int | None,
         lang: str,
@@ -165,6 +172,7 @@ class DrawService:
         if isinstance(reservation, AlreadyHandled):
             return await self._repeat(reservation.generation, lang)
         generation_id = reservation.generation_id
+        await self.sources.keep(self.keeper.folder(), generation_id, source)
         log.info(
             "draw %s reserved generation=%d user=%s chat=%s source=%s size=%s seed=%s",
             draw_id,
@@ -183,7 +191,7 @@ class DrawService:
         try:
             result = await self.dispatcher.generate(
                 ticket,
-                RelayJob(self.settings.models.model(params.model), params, new.watermark),
+                RelayJob(self.settings.models.model(params.model), params, new.watermark, source),
                 reporter,
                 lambda: self.ledger.later(Store.start_generating, generation_id),
                 download=requester.platform not in self.by_link,

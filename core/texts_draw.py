@@ -100,6 +100,32 @@ DRAW_TEXTS: dict[str, dict[str, str]] = {
         "en": "This bot always adds its watermark; the watermark options are turned off here.",
         "zh": "本机器人固定添加水印,此处不能修改水印选项。",
     },
+    # the picture to edit (a reply to a photo, an attachment); nothing was charged
+    "source_too_large": {
+        "en": "That picture is too large to edit ({size}); the most is {limit}. "
+        "Send a smaller one; no quota was used.",
+        "zh": "这张图片太大({size}),最多 {limit},无法编辑。请换一张小一些的图片,本次不扣额度。",
+    },
+    "source_not_image": {
+        "en": "That file is not a picture I can edit: send a PNG, JPEG or WebP image; "
+        "no quota was used.",
+        "zh": "这个文件不是可编辑的图片:请发送 PNG、JPEG 或 WebP 图片,本次不扣额度。",
+    },
+    "source_unfetchable": {
+        "en": "I could not download the picture to edit. Please send it again; no quota was used.",
+        "zh": "无法下载要编辑的图片,请重新发送,本次不扣额度。",
+    },
+    "model_cannot_edit": {
+        "en": "The model {model} cannot edit pictures. Models that can: {editors} "
+        "(choose one with --model NAME, e.g. --model {example}).",
+        "zh": "模型 {model} 不能编辑图片。可以编辑的模型:{editors}"
+        "(用 --model 名称 选择,例如 --model {example})。",
+    },
+    "source_gone": {
+        "en": "Drawing #{id} edited a picture that is not kept, so it cannot be drawn again. "
+        "Reply to the picture again with /draw to edit it.",
+        "zh": "作品 #{id} 编辑的原图没有保存,无法再画一次。请再次回复那张图片并发送 /draw 来编辑。",
+    },
     # refusals before drawing
     "banned": {
         "en": "You are not allowed to draw with this bot.",

@@ -88,34 +88,44 @@ class Upkeep:
         paths: list[str] = []
         with self.sqlite.atomic():
             for row in self.sqlite.query(
-                "SELECT image_paths FROM generations WHERE user_key = ?", [user_key]
+                "SELECT image_paths, source_path FROM generations WHERE user_key = ?",
+                [user_key],
             ):
                 paths.extend(json.loads(row["image_paths"] or "[]"))
+                paths.extend([row["source_path"]] if row["source_path"] else [])
             self.sqlite.execute(
                 """UPDATE generations SET prompt = '', rephrased = NULL, image_paths = NULL,
-                file_refs = NULL, forgotten = 1 WHERE user_key = ?""",
+                source_path = NULL, file_refs = NULL, forgotten = 1 WHERE user_key = ?""",
                 [user_key],
             )
             self.sqlite.execute("UPDATE users SET name = NULL WHERE key = ?", [user_key])
         return paths
 
     def expire_images(self, before: float) -> list[str]:
-        """Forget the kept files of generations older than `before`; returns their paths
-        (Telegram file ids stay: Telegram keeps those files itself)."""
+        """Forget the kept files of generations older than `before`, an edit's kept input
+        picture too (its source_path then says 'not kept'); returns their paths (Telegram
+        file ids stay: Telegram keeps those files itself)."""
+        kept = "created_at < ? AND (image_paths IS NOT NULL OR source_path != '')"
         with self.sqlite.atomic():
             rows = list(
                 self.sqlite.query(
-                    """SELECT image_paths FROM generations
-                    WHERE created_at < ? AND image_paths IS NOT NULL""",
-                    [before],
+                    f"SELECT image_paths, source_path FROM generations WHERE {kept}", [before]
                 )
             )
             self.sqlite.execute(
-                """UPDATE generations SET image_paths = NULL
-                WHERE created_at < ? AND image_paths IS NOT NULL""",
+                f"""UPDATE generations SET image_paths = NULL,
+                source_path = CASE WHEN source_path IS NULL THEN NULL ELSE '' END
+                WHERE {kept}""",
                 [before],
             )
-        return [path for row in rows for path in json.loads(row["image_paths"] or "[]")]
+        paths = [path for row in rows for path in json.loads(row["image_paths"] or "[]")]
+        return paths + [row["source_path"] for row in rows if row["source_path"]]
+
+    def record_source(self, generation_id: int, path: str) -> None:
+        """A draw edits a picture: where its input is kept ('' when it is not)."""
+        self.sqlite.execute(
+            "UPDATE generations SET source_path = ? WHERE id = ?", [path, generation_id]
+        )
 
     def purge_prompts(self, before: float) -> int:
         """Blank prompts older than `before` (data retention)."""

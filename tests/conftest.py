@@ -141,3 +141,9 @@ def new_generation(
         watermark=Watermark(text="drawbot"),
         source_key=source_key,
     )
+
+
+# A model table with one model that edits pictures (tests/models_edit.toml): pass it as
+# `@pytest.mark.env(MODELS_FILE=EDIT_TABLE)`; the fake relay then accepts EDIT_KEY too.
+EDIT_TABLE = str(ROOT / "tests" / "models_edit.toml")
+EDIT_KEY = "jimeng_i2i_v30"

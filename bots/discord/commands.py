@@ -51,7 +51,9 @@ def anyone_anywhere(command: SlashCommand) -> SlashCommand:
 class Answers(Protocol):
     """What the commands hand their text to (DiscordHandlers)."""
 
-    async def command(self, interaction: Interaction, text: str) -> None: ...
+    async def command(
+        self, interaction: Interaction, text: str, image: discord.Attachment | None = None
+    ) -> None: ...
 
 
 def quoted(text: str) -> str:
@@ -148,6 +150,7 @@ def user_commands(answers: Answers, models: ModelTable = DEFAULT_TABLE) -> list[
         watermark=L("watermark"),
         no_watermark=L("no_watermark"),
         model=L("model"),
+        image=L("image"),
     )
     @app_commands.describe(
         prompt=L("What to draw (--flags such as --size 768x512 work here too)"),
@@ -160,6 +163,7 @@ def user_commands(answers: Answers, models: ModelTable = DEFAULT_TABLE) -> list[
         watermark=L("Mark the image with this text"),
         no_watermark=L("Leave the image unmarked"),
         model=L("The model to draw with (default: this chat's, see /models)"),
+        image=L("A picture to edit (with a model that edits pictures)"),
     )
     @app_commands.autocomplete(size=size_choices)
     @app_commands.choices(model=model_choices(models))
@@ -175,6 +179,7 @@ def user_commands(answers: Answers, models: ModelTable = DEFAULT_TABLE) -> list[
         watermark: Range[str, 1, 50] | None = None,
         no_watermark: bool | None = None,
         model: Choice[str] | None = None,
+        image: discord.Attachment | None = None,
     ) -> None:
         text = draw_text(
             prompt,
@@ -188,7 +193,7 @@ def user_commands(answers: Answers, models: ModelTable = DEFAULT_TABLE) -> list[
             no_watermark=no_watermark,
             model=model.value if model is not None else None,
         )
-        await answers.command(interaction, f"/draw {text}")
+        await answers.command(interaction, f"/draw {text}", image)
 
     @app_commands.command(
         name=L("redo"), description=L("Draw one of your pictures again with the same seed")

@@ -31,7 +31,7 @@ from bots.discord.status import DiscordStatus
 from core import messages
 from core.answer import Answer, Pictures, Receipt, Say
 from core.images import Image, fit_within
-from core.request import ChatAdminCheck, Place, Progress, Request, Requester
+from core.request import ChatAdminCheck, Picture, Place, Progress, Request, Requester
 from core.root import Core
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ def request_of(
     button: str | None = None,
     redelivered: bool,
     progress: Progress | None = None,
+    picture: Picture | None = None,
 ) -> Request:
     return Request(
         requester=requester_of(interaction),
@@ -108,7 +109,14 @@ def request_of(
         admin_prefix="/admin ",
         address=address_of(interaction),
         progress=progress,
+        picture=picture,
     )
+
+
+def picture_of(attachment: discord.Attachment | None) -> Picture | None:
+    """An attachment to edit, with the size Discord declares (known before downloading),
+    downloaded from Discord's CDN only when core edits it."""
+    return None if attachment is None else Picture(attachment.read, attachment.size)
 
 
 def upload_batches(images: list[Image], limit: int) -> tuple[list[list[int]], list[int]]:
@@ -156,16 +164,23 @@ class DiscordHandlers:
         self.running: set[asyncio.Task[Any]] = set()
         self.button_type: type[ResultButton] = result_button(self.press)
 
-    async def command(self, interaction: Interaction, text: str) -> None:
-        """A slash command, written out as the text core reads."""
-        await self.answer(interaction, text=text)
+    async def command(
+        self, interaction: Interaction, text: str, image: discord.Attachment | None = None
+    ) -> None:
+        """A slash command, written out as the text core reads (with the picture it brings)."""
+        await self.answer(interaction, text=text, picture=picture_of(image))
 
     async def press(self, interaction: Interaction, custom_id: str) -> None:
         """A button, by its custom_id as Discord carried it back."""
         await self.answer(interaction, button=custom_id)
 
     async def answer(
-        self, interaction: Interaction, *, text: str = "", button: str | None = None
+        self,
+        interaction: Interaction,
+        *,
+        text: str = "",
+        button: str | None = None,
+        picture: Picture | None = None,
     ) -> None:
         """Acknowledge, ask core, render; any unexpected error still gets a sentence."""
         task = asyncio.current_task()
@@ -177,7 +192,12 @@ class DiscordHandlers:
                 return
             status = DiscordStatus(interaction, self.button_type)
             request = request_of(
-                interaction, text=text, button=button, redelivered=redelivered, progress=status
+                interaction,
+                text=text,
+                button=button,
+                redelivered=redelivered,
+                progress=status,
+                picture=picture,
             )
             answer = await self.front.handle(request)
             await self.render(interaction, answer, redelivered=redelivered)

@@ -38,6 +38,8 @@ ZH_CN = {
     "The model this chat draws with from now on": "本聊天今后默认使用的模型",
     "models": "模型列表",
     "The models you can draw with": "可用的模型",
+    "image": "图片",
+    "A picture to edit (with a model that edits pictures)": "要编辑的图片(需可编辑图片的模型)",
     "redo": "重画",
     "Draw one of your pictures again with the same seed": "用相同种子重画你的一张图",
     "id": "编号",

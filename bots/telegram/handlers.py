@@ -16,7 +16,7 @@ from bots.telegram.send import Sender, Target
 from bots.telegram.status import TelegramStatus
 from core import messages
 from core.answer import Answer, Receipt, Say
-from core.request import ChatAdminCheck, Place, Request, Requester
+from core.request import ChatAdminCheck, Picture, Place, Request, Requester
 from core.root import Core
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,34 @@ def quoted(message: Message, bot_id: int) -> tuple[str, str | None]:
     return replied.text or replied.caption or "", author_id
 
 
+def picture_of(message: Message, cap: int) -> Picture | None:
+    """The picture a message brings to edit: its own (a photo or file sent with the caption
+    `/draw …`), else the one it replies to. Of a photo's sizes, the largest within `cap`
+    bytes (the smallest when none is: core refuses it by its declared size)."""
+    for holder in (message, message.reply_to_message):
+        if holder is None:
+            continue
+        if holder.photo:
+            sizes = sorted(holder.photo, key=lambda size: size.width * size.height)
+            within = [size for size in sizes if (size.file_size or 0) <= cap]
+            chosen = within[-1] if within else sizes[0]
+            return telegram_picture(message.get_bot(), chosen.file_id, chosen.file_size)
+        if holder.document is not None:  # an image sent as a file (core checks it is one)
+            document = holder.document
+            return telegram_picture(message.get_bot(), document.file_id, document.file_size)
+    return None
+
+
+def telegram_picture(bot: Bot, file_id: str, size: int | None) -> Picture:
+    """A file Telegram holds, downloaded (getFile, then the file) only when core asks."""
+
+    async def fetch() -> bytes:
+        file = await bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
+    return Picture(fetch, size)
+
+
 def chat_admin_check(bot: Bot, chat: Chat, user: User, posted_as: Chat | None) -> ChatAdminCheck:
     """Asks Telegram whether `user` administers `chat`, once core needs to know. A message
     posted as the group itself (an anonymous admin) is an admin's."""
@@ -111,6 +139,7 @@ class TelegramHandlers:
             chat_admin=chat_admin_check(self.bot, chat, user, message.sender_chat),
             progress=TelegramStatus(self.bot, self.actions, target),
             address=address_of(message),
+            picture=picture_of(message, self.core.settings.max_input_image_bytes),
         )
         await self.render(await self.core.front.handle(request), target)
 

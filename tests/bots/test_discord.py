@@ -27,7 +27,7 @@ from core.images import Image
 from core.records import Limits
 from core.root import Core
 from core.store import Store
-from tests.conftest import child_env
+from tests.conftest import EDIT_KEY, EDIT_TABLE, child_env
 from tests.fakes.base import wait_for
 from tests.fakes.discord import (
     EPHEMERAL,
@@ -37,6 +37,7 @@ from tests.fakes.discord import (
     FakeMessage,
     reset_discord_py,
 )
+from tests.fakes.png import make_png
 from tests.fakes.relay import FakeRelay, Reply
 
 TOKEN = "MTAwMQ.discord-bot-token.SECRET-0123456789abcdef"
@@ -525,6 +526,7 @@ async def test_commands_are_synced_only_when_asked(core: Core, dc: FakeDiscord) 
         "watermark": 3,
         "no_watermark": 5,
         "model": 3,
+        "image": 11,
     }
     # without MODELS_FILE: one choice, Jimeng 2.1
     assert options["model"]["choices"] == [{"name": "Jimeng 2.1", "value": "jimeng21"}]
@@ -843,3 +845,46 @@ async def test_a_waiting_draw_shows_its_place_in_the_deferred_reply_and_can_canc
     rows = await history(core, 102)
     assert [r.status for r in rows] == ["failed"] and rows[0].error_kind == "cancelled"
     assert len(relay.calls) == 1
+
+
+# -- editing a picture: the /draw image option ------------------------------------------------
+
+
+@pytest.mark.env(MODELS_FILE=EDIT_TABLE)
+async def test_draw_with_an_image_attachment_edits_it(
+    bot: DrawbotClient, dc: FakeDiscord, relay: FakeRelay, core: Core
+) -> None:
+    relay.req_keys |= {EDIT_KEY}
+    picture = make_png(400, 300, 9)
+    i = dc.slash_command("draw", {"prompt": "make it blue", "image": dc.attachment(picture)})
+    message = await image_of(dc, i)
+    assert message.content.startswith("make it blue\n")
+    (call,) = relay.calls
+    assert call.body["req_key"] == EDIT_KEY and call.sources == [picture]
+    assert len(dc.attachment_downloads) == 1
+    assert [r.params.model for r in await noted(core)] == ["jimeng-edit"]
+
+
+@pytest.mark.env(MODELS_FILE=EDIT_TABLE, MAX_INPUT_IMAGE_BYTES="2000")
+async def test_an_attachment_over_the_cap_is_refused_without_downloading_it(
+    bot: DrawbotClient, dc: FakeDiscord, relay: FakeRelay, core: Core
+) -> None:
+    relay.req_keys |= {EDIT_KEY}
+    big = make_png(400, 300, 9)
+    assert len(big) > 2000
+    i = dc.slash_command("draw", {"prompt": "make it blue", "image": dc.attachment(big)})
+    said = await sentence_of(dc, i)
+    assert said.startswith("That picture is too large to edit (") and "the most is 2 KB" in said
+    assert dc.attachment_downloads == [] and relay.calls == [] and await history(core) == []
+    zh = dc.slash_command(
+        "draw", {"prompt": "蓝色", "image": dc.attachment(big)}, locale="zh-CN", user_id=6
+    )
+    assert (await sentence_of(dc, zh)).startswith("这张图片太大")
+
+
+async def test_an_attachment_without_a_model_that_edits_is_ignored(
+    bot: DrawbotClient, dc: FakeDiscord, relay: FakeRelay
+) -> None:
+    i = dc.slash_command("draw", {"prompt": "a boat", "image": dc.attachment(make_png(64, 64))})
+    await image_of(dc, i)
+    assert relay.calls[0].sources == [] and dc.attachment_downloads == []

@@ -74,7 +74,7 @@ ALLOWED_CALLBACKS = {
     AUTOCOMPLETE: {CB_AUTOCOMPLETE},
 }
 OPTION_TYPES: dict[int, Callable[[Any], Any]] = {3: str, 4: int, 5: bool, 10: float}
-OPT_SUBCOMMAND, OPT_USER = 1, 6
+OPT_SUBCOMMAND, OPT_USER, OPT_ATTACHMENT = 1, 6, 11
 
 
 @dataclass(frozen=True)
@@ -242,6 +242,8 @@ class FakeDiscord(FakeServer):
         self._sessions: dict[str, _Session] = {}
         self._connections: set[_Connection] = set()
         self._last_snowflake = 0
+        self._attachments: dict[str, tuple[dict[str, Any], bytes]] = {}  # id -> payload, data
+        self.attachment_downloads: list[str] = []  # ids of attachments downloaded from the CDN
 
     @property
     def api_base_url(self) -> str:
@@ -269,6 +271,7 @@ class FakeDiscord(FakeServer):
             app.router.add_route(method, api + path, handler)
         app.router.add_patch(webhook_message, self._edit_webhook_message)
         app.router.add_delete(webhook_message, self._edit_webhook_message)
+        app.router.add_get("/attachments/{id}/{filename}", self._attachment_file)
         app.router.add_get("/gateway", self._handle_gateway)
         app.router.add_get("/gateway/", self._handle_gateway)
 
@@ -716,6 +719,8 @@ class FakeDiscord(FakeServer):
             if otype == OPT_USER:
                 resolved.setdefault("users", {})[str(value)] = self._user(int(value))
                 value = str(value)
+            elif otype == OPT_ATTACHMENT:  # the id `attachment()` gave
+                resolved.setdefault("attachments", {})[value] = self._attachments[value][0]
             else:
                 value = OPTION_TYPES[otype](value)
             options.append({"name": key, "type": otype, "value": value})
@@ -729,6 +734,29 @@ class FakeDiscord(FakeServer):
         if resolved:
             data["resolved"] = resolved
         return data
+
+    def attachment(
+        self, data: bytes, filename: str = "picture.png", content_type: str | None = "image/png"
+    ) -> str:
+        """A file a user attaches to a command option (type 11): its id, the option's value.
+        It is served at its URL on this server (Discord's CDN)."""
+        attachment_id = str(self._snowflake())
+        url = f"{self.base_url}/attachments/{attachment_id}/{filename}"
+        payload: dict[str, Any] = {"id": attachment_id, "filename": filename, "size": len(data)}
+        payload.update(url=url, proxy_url=url, ephemeral=True)
+        if content_type:
+            payload["content_type"] = content_type
+        self._attachments[attachment_id] = (payload, data)
+        return attachment_id
+
+    async def _attachment_file(self, request: web.Request) -> web.Response:
+        found = self._attachments.get(request.match_info["id"])
+        if found is None or found[0]["filename"] != request.match_info["filename"]:
+            return web.Response(status=404, text="404: Not Found")
+        self.attachment_downloads.append(request.match_info["id"])
+        notify()
+        payload, data = found
+        return web.Response(body=data, content_type=payload.get("content_type", "image/png"))
 
     def slash_command(
         self,

@@ -229,6 +229,12 @@ class Call:
     size: tuple[int, int] | None = None  # (width, height) of generated images
     image_urls: list[str] = field(default_factory=list)
 
+    @property
+    def sources(self) -> list[bytes]:
+        """The input pictures the call sent (``binary_data_base64``), decoded."""
+        found = self.body.get("binary_data_base64") if isinstance(self.body, dict) else None
+        return [base64.b64decode(s) for s in found or []]
+
 
 @dataclass
 class _Image:
@@ -305,6 +311,11 @@ def validate_body(body: Any, req_keys: frozenset[str] = frozenset({REQ_KEY})) ->
         return "request body must be a JSON object"
     if body.get("req_key") not in req_keys:
         return f"req_key must be one of {sorted(req_keys)}, got {body.get('req_key')!r}"
+    sources = body.get("binary_data_base64")  # the input pictures of image-to-image
+    if sources is not None and (
+        not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources)
+    ):
+        return "binary_data_base64 must be an array of base64 strings"
     prompt = body.get("prompt")
     if prompt is None:
         return "prompt is required"
@@ -360,7 +371,7 @@ class FakeRelay(FakeServer):
         self.realistic = realistic
         self.image_format: PhotoFormat = image_format
         self.default: Reply = Reply.ok()
-        self.req_keys = frozenset({REQ_KEY})  # a test with its own models widens this
+        self.req_keys = frozenset({REQ_KEY})  # the models it draws (a test may add more)
         self.calls: list[Call] = []
         self.in_flight = 0
         self.max_concurrency_seen = 0

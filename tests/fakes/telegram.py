@@ -8,11 +8,12 @@ The real python-telegram-bot runs against it unchanged (``base_url=f"{tg.base_ur
 
 Served: getMe, getUpdates (long polling, offsets, 409 conflicts), setWebhook, deleteWebhook,
 setMyCommands, sendMessage, sendPhoto, sendDocument, sendMediaGroup, sendChatAction,
-answerCallbackQuery and getChatMember. Telegram's checks are kept where a bot can get them
-wrong: text and caption limits in UTF-16 code units, reply targets, callback data size, file
-identifiers, photo validity and size, callback queries answered once and in time, blocked users,
-injected 429 floods and getUpdates refusals (401/404, ``fail_get_updates``). Anything else
-answers 404 (PTB: ``EndPointNotFound``).
+answerCallbackQuery, getChatMember, and getFile with the file's download at
+``/file/bot<token>/<file_path>`` (users send photos and documents: ``user_sends(photo=...)``).
+Telegram's checks are kept where a bot can get them wrong: text and caption limits in UTF-16
+code units, reply targets, callback data size, file identifiers, photo validity and size,
+callback queries answered once and in time, blocked users, injected 429 floods and getUpdates
+refusals (401/404, ``fail_get_updates``). Anything else answers 404 (PTB: ``EndPointNotFound``).
 
 Stricter than Telegram on purpose: a ``parse_mode`` is refused (drawbot sends plain text, so
 prompts need no escaping); photos must be PNG or JPEG; a media group needs 2-10 items.
@@ -46,6 +47,7 @@ MAX_CALLBACK_DATA = 64
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_URL_PHOTO_BYTES = 5 * 1024 * 1024  # a photo Telegram fetches from a URL itself
+MAX_GET_FILE_BYTES = 20 * 1024 * 1024  # what getFile lets a bot download
 ERR_URL_CONTENT = "failed to get HTTP URL content"
 ERR_URL_TYPE = "wrong type of the web page content"
 
@@ -287,6 +289,7 @@ class FakeTelegram(FakeServer):
         # unreachable, not an image); every URL it was asked to fetch, in order
         self.url_photo_max_bytes = MAX_URL_PHOTO_BYTES
         self.url_fetches: list[str] = []
+        self.file_downloads: list[str] = []  # the file_path of every download of a file
 
         self._chats: dict[int, JSON] = {}
         self._users: dict[int, JSON] = {}
@@ -297,6 +300,7 @@ class FakeTelegram(FakeServer):
         self._messages: dict[tuple[int, int], JSON] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._files: dict[str, StoredFile] = {}
+        self._file_paths: dict[str, StoredFile] = {}  # getFile's file_path -> the file
         self._callbacks: dict[str, JSON] = {}
         self._floods: list[list[Any]] = []  # [method or None, times left, retry_after]
         self._next_update_id = 1
@@ -309,6 +313,7 @@ class FakeTelegram(FakeServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
 
     async def start(self) -> None:
         self._closing = False
@@ -398,8 +403,14 @@ class FakeTelegram(FakeServer):
         first_name: str | None = None,
         reply_to: JSON | SentMessage | None = None,
         message_thread_id: int | None = None,
+        *,
+        photo: bytes | None = None,
+        document: bytes | None = None,
+        file_name: str = "file",
+        mime_type: str | None = None,
     ) -> JSON:
-        """A user writes ``text``; queues a ``message`` update and returns the message."""
+        """A user writes ``text``; queues a ``message`` update and returns the message. With
+        ``photo`` (PNG or JPEG) or ``document`` the text is the file's caption."""
         if chat_id is None:
             if chat_type != "private":
                 raise ValueError("group chats need an explicit negative chat_id")
@@ -408,9 +419,17 @@ class FakeTelegram(FakeServer):
         chat = self.add_chat(chat_id, chat_type)
         self._members.setdefault(chat_id, set()).add(user_id)
         message = self._new_message(chat, user)
-        message["text"] = text
+        key = "text"
+        if photo is not None or document is not None:
+            upload = _Upload(photo or document or b"", file_name, mime_type)
+            stored = self._store_upload("photo" if photo is not None else "document", upload)
+            message.update(self._media(stored))
+            key = "caption"
+        if text or key == "text":
+            message[key] = text
         if command := re.match(r"/\w+(@\w+)?", text):  # Telegram marks a leading command
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
+            entity = {"type": "bot_command", "offset": 0, "length": command.end()}
+            message["entities" if key == "text" else "caption_entities"] = [entity]
         if message_thread_id is not None:
             message["message_thread_id"] = message_thread_id
             message["is_topic_message"] = True
@@ -804,6 +823,31 @@ class FakeTelegram(FakeServer):
         }
 
     # ----------------------------------------------------------------------- API methods
+
+    @_api("getFile")
+    async def _get_file(self, params: _Params) -> JSON:
+        stored = self._files.get(params.string("file_id") or "")
+        if stored is None:
+            raise bad_request("invalid file_id")
+        if len(stored.data) > MAX_GET_FILE_BYTES:
+            raise bad_request("file is too big")
+        folder = "photos" if stored.kind == "photo" else "documents"
+        extension = (stored.mime_type or "").rpartition("/")[2] or "bin"
+        path = f"{folder}/file_{len(self._file_paths)}.{extension}"
+        self._file_paths[path] = stored
+        base = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+        return {**base, "file_size": len(stored.data), "file_path": path}
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        """A file's download, at the file_path getFile gave (the token in the URL)."""
+        if request.match_info["token"] != self.token:
+            return ApiError(401, "Unauthorized").response()
+        stored = self._file_paths.get(request.match_info["path"])
+        if stored is None:
+            return ApiError(404, "Not Found").response()
+        self.file_downloads.append(request.match_info["path"])
+        notify()
+        return web.Response(body=stored.data, content_type=stored.mime_type or "image/jpeg")
 
     @_api("getMe")
     async def _get_me(self, params: _Params) -> JSON:
