@@ -125,6 +125,7 @@ class Generation:
     source_key: str | None
     address: str | None = None
     owner: str | None = None
+    task_id: str | None = None  # an asynchronous model's task at the relay
 
     @property
     def has_image(self) -> bool:
@@ -158,6 +159,7 @@ class Generation:
             source_key=row["source_key"],
             address=row.get("address"),
             owner=row.get("owner"),
+            task_id=row.get("task_id"),
         )
 
 
