@@ -87,9 +87,8 @@ class RelayHttp:
         except httpx.HTTPError as exc:
             raise unreachable(exc) from None
         # Some relays echo the key they rejected: it is cut out before anything else.
-        return parse_body(response.status_code, response.headers, body, self.key_forms), (
-            response.headers
-        )
+        parsed = parse_body(response.status_code, response.headers, body, self.key_forms)
+        return parsed, response.headers
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         """The answer's body, refused past `max_body` bytes (declared or as it arrives).
