@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 import stamina
 
@@ -55,6 +56,12 @@ class Dispatcher:
         `download` and `on_task`: as RelayClient.generate."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.queue_seconds
+        submitted: list[str] = []  # an asynchronous task, once the relay has one for this draw
+
+        def told(task_id: str) -> None:
+            submitted.append(task_id)
+            if on_task is not None:
+                on_task(task_id)
 
         def pushed_back(error: Exception) -> bool | float:
             if not isinstance(error, RelayBusy):
@@ -73,8 +80,10 @@ class Dispatcher:
             ):
                 with attempt:
                     again = attempt.num > 1
+                    # pushed back after its task was submitted: poll that task, never redraw
+                    turn = replace(job, task_id=submitted[-1]) if submitted else job
                     return await self._turn(
-                        ticket, job, reporter, on_first_turn, deadline, again, download, on_task
+                        ticket, turn, reporter, on_first_turn, deadline, again, download, told
                     )
         except QueueTimeout:
             raise RelayBusy(f"no place at the relay within {self.queue_seconds:.0f}s") from None

@@ -128,6 +128,7 @@ class Generation:
     owner: str | None = None
     cost: int = 1  # quota units per image (its model's cost when it was drawn)
     source_path: str | None = None  # an edit's input picture (core/sources.py)
+    task_id: str | None = None  # an asynchronous model's task at the relay
 
     @property
     def has_image(self) -> bool:
@@ -163,6 +164,7 @@ class Generation:
             owner=row.get("owner"),
             cost=row.get("cost", 1),
             source_path=row.get("source_path"),
+            task_id=row.get("task_id"),
         )
 
 

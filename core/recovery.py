@@ -7,6 +7,8 @@ one statement (so each is settled once) by a process serving their platform, whi
 
 - refunds a draw that had no image yet and tells the asker, in the chat where they asked,
   that it was interrupted and did not count;
+- resumes a draw of an asynchronous model whose task was submitted (core/resume.py): polls
+  that task, never drawing it again, and delivers its images; refunds it when the task is lost;
 - delivers a draw whose images were stored but never sent, from the kept files (or, for one
   answered by link before its copy was kept, from the relay's links while they last), and
   marks it delivered; if that is impossible, refunds it and says the picture is kept for
@@ -31,7 +33,9 @@ from core.images import Image
 from core.kept import load_images
 from core.ledger import WriteFailed
 from core.records import Generation, Status
+from core.relay_errors import RelayError
 from core.request import Requester
+from core.resume import resumable, resume
 from core.service import DrawService
 from core.store import Store
 
@@ -153,13 +157,23 @@ class Recovery:
         )
         if not images and generation.status == Status.GENERATED:
             images = await self._download(generation)
+        kind = "interrupted"
+        if (model := resumable(self.service, generation)) is not None:
+            try:
+                images = await resume(self.service, generation, model)
+            except RelayError as error:
+                log.warning(
+                    "generation %d: its task could not be resumed: %s", generation.id, error
+                )
+                kind = error.reason
         if not images:
+            status = "interrupted" if kind == "interrupted" else "failed"
             refunded = await ledger.write_or_later(
-                Store.settle_failure, generation.id, kind="interrupted", status="interrupted"
+                Store.settle_failure, generation.id, kind=kind, status=status
             )
             if refunded is False:
                 return  # settled meanwhile by someone else: nothing to say
-            key = "interrupted" if refunded else "refund_delayed"
+            key = kind if refunded else "refund_delayed"
             await self._post(courier, generation, Say(messages.text(key, lang)))
             return
         answer = self.render(generation, images, lang)

@@ -13,7 +13,8 @@
     ├── RelayBalanceError            no_balance      no         HTTP 403 (out of quota)
     ├── RelayBadRequest              bad_request     no         50400, other 4xx
     ├── RelayNoImage                 no_image        yes        success without any image
-    └── RelayImageError              image           no         image URL unreachable/too large
+    ├── RelayImageError              image           no         image URL unreachable/too large
+    └── RelayTaskLost                task_lost       no         async task not_found / expired
 """
 
 from __future__ import annotations
@@ -103,3 +104,9 @@ class RelayNoImage(RelayError):
 
 class RelayImageError(RelayError):
     reason = "image"
+
+
+class RelayTaskLost(RelayError):
+    """An asynchronous task the relay no longer knows (not_found) or has let expire."""
+
+    reason = "task_lost"

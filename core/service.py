@@ -195,6 +195,7 @@ class DrawService:
                 reporter,
                 lambda: self.ledger.later(Store.start_generating, generation_id),
                 download=requester.platform not in self.by_link,
+                on_task=lambda tid: self.ledger.later(Store.record_task, generation_id, tid),
             )
         except (RelayError, asyncio.CancelledError, Exception) as error:
             return await self._failed(generation_id, error, lang, draw_id, requester.platform)

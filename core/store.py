@@ -232,6 +232,12 @@ class Store(Upkeep, Processes):
         )
         return cursor.rowcount == 1
 
+    def record_task(self, generation_id: int, task_id: str) -> None:
+        """An asynchronous model's task id, as soon as the relay gives it (a restart resumes it)."""
+        self.sqlite.execute(
+            "UPDATE generations SET task_id = ? WHERE id = ?", [task_id, generation_id]
+        )
+
     def settle_generated(
         self,
         generation_id: int,

@@ -225,6 +225,11 @@ DRAW_TEXTS: dict[str, dict[str, str]] = {
         "en": "The image service returned no image. Please try again; no quota was used.",
         "zh": "绘图服务没有返回图片,请重试,本次不扣额度。",
     },
+    "task_lost": {
+        "en": "The image service lost this drawing (its task was not found or expired). "
+        "Please send it again; no quota was used.",
+        "zh": "绘图服务丢失了这次画图(任务不存在或已过期),请重新发送,本次不扣额度。",
+    },
     "image": {
         "en": "The image could not be downloaded. Please try again; no quota was used.",
         "zh": "图片下载失败,请重试,本次不扣额度。",

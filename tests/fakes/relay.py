@@ -1,10 +1,17 @@
-"""A fake YunApi relay in front of Volcengine Jimeng 2.1 (``CVProcess``), for tests.
+"""A fake YunApi relay in front of Volcengine Jimeng and OpenAI-style image models, for tests.
 
 Usage::
 
     async with FakeRelay(api_key="test-key") as relay:
         relay.script(Reply.volc_error(50412), Reply.ok())
         ...  # POST f"{relay.base_url}/volcv?Action=CVProcess&Version=2022-08-31"
+
+It answers Volcengine's ``CVProcess``, the asynchronous pair ``CVSync2AsyncSubmitTask`` /
+``CVSync2AsyncGetResult`` at the same path (a task stays in_queue, then generating, for
+``task_polls`` polls, then is done), and ``/v1/images/generations`` and ``/v1/images/edits``
+(tests/fakes/relay_openai.py). Every valid call, submits and polls included, takes the next
+scripted reply: ``Reply.ok()`` on a poll answers the task's state, ``Reply.task("expired")``
+a lost task. Models it knows: ``req_keys`` (Volcengine) and ``openai_models``.
 
 Validation errors (bad key, bad query, bad body) are answered first and never consume
 the script queue. When the queue is empty, ``relay.default`` (``Reply.ok()``) is used.
@@ -19,7 +26,6 @@ import random
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any, Literal
@@ -30,10 +36,16 @@ from multidict import CIMultiDict
 from .base import FakeServer, notify
 from .photo import MIME, PhotoFormat, make_photo
 from .png import make_png
+from .relay_checks import validate_body, validate_openai, validate_poll, validate_submit
+from .relay_openai import EDITS, GENERATIONS, openai_ok, read_openai
 
 REQ_KEY = "high_aes_general_v21_L"
 ACTION = "CVProcess"
+SUBMIT = "CVSync2AsyncSubmitTask"
+RESULT = "CVSync2AsyncGetResult"
 VERSION = "2022-08-31"
+OPENAI_MODEL = "gpt-image-1"
+TaskStatus = Literal["in_queue", "generating", "done", "not_found", "expired"]
 
 VOLC_MESSAGES: dict[int, str] = {
     50400: "Invalid parameter",
@@ -51,7 +63,7 @@ VOLC_MESSAGES: dict[int, str] = {
 VOLC_HTTP_STATUS: dict[int, int] = {50429: 429, 50430: 429, 50500: 500, 50501: 500}
 """Default HTTP status per Volcengine code; anything not listed answers 400."""
 
-ReplyKind = Literal["ok", "volc_error", "openai_error", "html", "empty", "drop", "raw"]
+ReplyKind = Literal["ok", "volc_error", "openai_error", "html", "empty", "drop", "raw", "task"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,8 @@ class Reply:
     realistic: bool | None = None
     image_serves: int | None = None
     image_delay_agent: str | None = None
+    polls: int | None = None  # an async task's polls before done (None: the relay's task_polls)
+    task_status: TaskStatus | None = None  # a poll's forced status (Reply.task)
     # errors / raw
     status: int | None = None
     code: int | str | None = None
@@ -98,6 +112,7 @@ class Reply:
         realistic: bool | None = None,
         image_serves: int | None = None,
         image_delay_agent: str | None = None,
+        polls: int | None = None,
     ) -> Reply:
         """Success (HTTP 200, ``code`` 10000).
 
@@ -130,7 +145,14 @@ class Reply:
             realistic=realistic,
             image_serves=image_serves,
             image_delay_agent=image_delay_agent,
+            polls=polls,
         )
+
+    @staticmethod
+    def task(status: TaskStatus, delay: float = 0.0) -> Reply:
+        """A poll (CVSync2AsyncGetResult) answering this status whatever the task's state:
+        ``not_found`` or ``expired`` for a lost task (``code`` 10000, like Volcengine)."""
+        return Reply("task", delay=delay, task_status=status)
 
     @staticmethod
     def volc_error(
@@ -228,12 +250,29 @@ class Call:
     seed: int | None = None  # seed actually used on success (random when -1)
     size: tuple[int, int] | None = None  # (width, height) of generated images
     image_urls: list[str] = field(default_factory=list)
+    source: bytes | None = None  # the input picture of an edit, as received
+    task_status: str | None = None  # what a poll answered
+
+    @property
+    def action(self) -> str:
+        """CVProcess, CVSync2AsyncSubmitTask, CVSync2AsyncGetResult, generations or edits."""
+        return self.query.get("Action") or self.path.rpartition("/")[2]
 
     @property
     def sources(self) -> list[bytes]:
         """The input pictures the call sent (``binary_data_base64``), decoded."""
         found = self.body.get("binary_data_base64") if isinstance(self.body, dict) else None
         return [base64.b64decode(s) for s in found or []]
+
+
+@dataclass
+class _Task:
+    """An asynchronous task: what was submitted and how many polls it has answered."""
+
+    body: dict[str, Any]
+    reply: Reply  # the submit's Reply.ok (images, image_status...)
+    polls: int  # polls answering in_queue / generating before done
+    seen: int = 0
 
 
 @dataclass
@@ -245,94 +284,6 @@ class _Image:
     realistic: bool = False
 
 
-# ---------------------------------------------------------------- validation
-
-
-def _json_type(value: Any) -> str:
-    """JSON-ish name of a Python value's type, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    for kind, name in ((int, "integer"), (float, "number"), (str, "string"), (list, "array")):
-        if isinstance(value, kind):
-            return name
-    return "object"
-
-
-_TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
-    "int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
-    "num": ("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
-    "bool": ("a boolean", lambda v: isinstance(v, bool)),
-    "str": ("a string", lambda v: isinstance(v, str)),
-}
-Limit = tuple[float, float] | frozenset[Any] | None
-_FIELDS: dict[str, tuple[str, Limit]] = {
-    "model_version": ("str", frozenset({"general_v2.1_L"})),
-    "req_schedule_conf": ("str", frozenset({"general_v20_9B_pe", "general_v20_9B_rephraser"})),
-    "llm_seed": ("int", None),
-    "seed": ("int", None),
-    "scale": ("num", (1, 10)),
-    "ddim_steps": ("int", (1, 200)),
-    "width": ("int", (256, 768)),
-    "height": ("int", (256, 768)),
-    "use_pre_llm": ("bool", None),
-    "use_sr": ("bool", None),
-    "return_url": ("bool", None),
-}
-_LOGO_FIELDS: dict[str, tuple[str, Limit]] = {
-    "add_logo": ("bool", None),
-    "position": ("int", frozenset({0, 1, 2, 3})),
-    "language": ("int", frozenset({0, 1})),
-    "opacity": ("num", (0, 1)),
-    "logo_text_content": ("str", None),
-}
-
-
-def _check_fields(obj: dict[str, Any], spec: dict[str, tuple[str, Limit]], prefix: str) -> str:
-    """Return an error naming the first bad field, or "". ``null`` counts as absent."""
-    for name, (kind, limit) in spec.items():
-        value = obj.get(name)
-        if value is None:
-            continue
-        label, is_ok = _TYPES[kind]
-        if not is_ok(value):
-            return f"{prefix}{name} must be {label}, got {_json_type(value)}"
-        if isinstance(limit, tuple) and not limit[0] <= value <= limit[1]:
-            return f"{prefix}{name} must be in [{limit[0]}, {limit[1]}], got {value!r}"
-        if isinstance(limit, frozenset) and value not in limit:
-            return f"{prefix}{name} must be one of {sorted(limit)}, got {value!r}"
-    return ""
-
-
-def validate_body(body: Any, req_keys: frozenset[str] = frozenset({REQ_KEY})) -> str:
-    """Validate a CVProcess JSON body like the real service; "" when valid."""
-    if not isinstance(body, dict):
-        return "request body must be a JSON object"
-    if body.get("req_key") not in req_keys:
-        return f"req_key must be one of {sorted(req_keys)}, got {body.get('req_key')!r}"
-    sources = body.get("binary_data_base64")  # the input pictures of image-to-image
-    if sources is not None and (
-        not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources)
-    ):
-        return "binary_data_base64 must be an array of base64 strings"
-    prompt = body.get("prompt")
-    if prompt is None:
-        return "prompt is required"
-    if not isinstance(prompt, str):
-        return f"prompt must be a string, got {_json_type(prompt)}"
-    if not prompt.strip():
-        return "prompt must not be empty"
-    if error := _check_fields(body, _FIELDS, ""):
-        return error
-    logo = body.get("logo_info")
-    if logo is None:
-        return ""
-    if not isinstance(logo, dict):
-        return f"logo_info must be an object, got {_json_type(logo)}"
-    return _check_fields(logo, _LOGO_FIELDS, "logo_info.")
-
-
 # ---------------------------------------------------------------- the relay
 
 
@@ -342,7 +293,7 @@ def _request_id() -> str:
 
 
 class FakeRelay(FakeServer):
-    """In-process aiohttp server imitating the YunApi relay for Jimeng 2.1.
+    """In-process aiohttp server imitating the YunApi relay (see the module's docstring).
 
     api_key: expected ``Authorization: Bearer <api_key>``.
     path: API path (e.g. "/volcv" or "/volcv/v1"); images are served at /images/<id>.png
@@ -352,6 +303,9 @@ class FakeRelay(FakeServer):
     realistic: serve photographic-like pictures of realistic size (`tests.fakes.photo`, cached
         per size and seed bucket) unless a reply says otherwise; else small gradient PNGs.
     image_format: "png" or "jpeg", for realistic pictures (gradients are always PNG).
+    req_keys: the Volcengine models it draws (default Jimeng 2.1 alone); openai_models: the
+        OpenAI-style ones (default gpt-image-1). A test adds the ones its table names.
+    task_polls: polls an asynchronous task answers in_queue / generating before done.
     """
 
     def __init__(
@@ -362,8 +316,15 @@ class FakeRelay(FakeServer):
         images_per_call: int = 1,
         realistic: bool = False,
         image_format: PhotoFormat = "png",
+        req_keys: set[str] | None = None,
+        openai_models: set[str] | None = None,
+        task_polls: int = 2,
     ) -> None:
         super().__init__()
+        self.req_keys = req_keys if req_keys is not None else {REQ_KEY}
+        self.openai_models = openai_models if openai_models is not None else {OPENAI_MODEL}
+        self.task_polls = task_polls
+        self.submitted: dict[str, _Task] = {}  # asynchronous tasks by id
         self.api_key = api_key
         self.path = "/" + path.strip("/")
         self.latency = latency
@@ -371,7 +332,6 @@ class FakeRelay(FakeServer):
         self.realistic = realistic
         self.image_format: PhotoFormat = image_format
         self.default: Reply = Reply.ok()
-        self.req_keys = frozenset({REQ_KEY})  # the models it draws (a test may add more)
         self.calls: list[Call] = []
         self.in_flight = 0
         self.max_concurrency_seen = 0
@@ -405,6 +365,8 @@ class FakeRelay(FakeServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post(self.path, self._handle_api)
+        app.router.add_post(GENERATIONS, self._handle_api)
+        app.router.add_post(EDITS, self._handle_api)
         app.router.add_get("/images/{name}", self._handle_image)
 
     async def closing(self) -> None:
@@ -438,14 +400,21 @@ class FakeRelay(FakeServer):
             self._tasks.discard(task)
 
     async def _answer(self, request: web.Request, call: Call) -> web.StreamResponse:
-        call.raw = await request.read()
-        try:
-            call.body = json.loads(call.raw)
-        except ValueError:
-            call.body = None
+        if call.path == EDITS:
+            await read_openai(request, call)
+        else:
+            call.raw = await request.read()
+            try:
+                call.body = json.loads(call.raw)
+            except ValueError:
+                call.body = None
         if (invalid := self._validate(request, call)) is not None:
             await asyncio.sleep(self.latency)
             return invalid
+        if isinstance(call.body, dict) and call.body.get("binary_data_base64"):
+            call.source = base64.b64decode(call.body["binary_data_base64"][0])
+        if call.action == RESULT:  # a poll draws nothing: not counted against the limit
+            return await self._scripted(request, call)
         limit = self.concurrency_limit
         if limit is not None and self.drawing >= limit:
             self.pushed_back += 1
@@ -461,6 +430,12 @@ class FakeRelay(FakeServer):
         reply = self._queue.popleft() if self._queue else self.default
         call.reply = reply
         await asyncio.sleep(self.latency + reply.delay)
+        if reply.kind in ("ok", "task") and call.action == RESULT:
+            return await self._polled(reply, call)
+        if reply.kind == "ok" and call.action == SUBMIT:
+            return self._submitted(reply, call)
+        if reply.kind == "ok" and call.path in (GENERATIONS, EDITS):
+            return await openai_ok(self, reply, call)
         if reply.kind == "ok":
             return await self._ok(reply, call)
         if reply.kind == "volc_error":
@@ -488,8 +463,11 @@ class FakeRelay(FakeServer):
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
             call.error = "invalid api key"
             return self._openai_error(Reply.openai_error(401))
-        if request.query.get("Action") != ACTION or request.query.get("Version") != VERSION:
-            call.error = f"Action must be {ACTION} and Version {VERSION}"
+        if call.path in (GENERATIONS, EDITS):
+            return self._invalid_openai(call)
+        actions = (ACTION, SUBMIT, RESULT)
+        if request.query.get("Action") not in actions or request.query.get("Version") != VERSION:
+            call.error = f"Action must be one of {', '.join(actions)} and Version {VERSION}"
             return self._openai_error(
                 Reply.openai_error(
                     400,
@@ -498,16 +476,29 @@ class FakeRelay(FakeServer):
                     error_type="invalid_request_error",
                 )
             )
+        check = {ACTION: validate_body, SUBMIT: validate_submit, RESULT: validate_poll}
         if call.body is None:
             error = "request body is not valid JSON"
         else:
-            error = validate_body(call.body, self.req_keys)
+            error = check[call.action](call.body, self.req_keys)
         if not error:
             return None
         call.error = error
         return self._volc_error(call, 50400, f"Invalid parameter: {error}", 400)
 
     # ------------------------------------------------------------ answers
+
+    def _invalid_openai(self, call: Call) -> web.Response | None:
+        error = validate_openai(call.body, self.openai_models)
+        if call.path == EDITS and not error and call.source is None:
+            error = "image is required (a file part)"
+        if not error:
+            return None
+        call.error = error
+        reply = Reply.openai_error(
+            400, message=error, code="invalid_request", error_type="invalid_request_error"
+        )
+        return self._openai_error(reply)
 
     def _elapsed(self, call: Call) -> str:
         return f"{time.monotonic() - call.started_at:.9f}s"
@@ -553,24 +544,19 @@ class FakeRelay(FakeServer):
         )
         return web.Response(status=status, text=page, content_type="text/html")
 
-    async def _ok(self, reply: Reply, call: Call) -> web.Response:
-        body: dict[str, Any] = call.body
-        scale = 2 if body.get("use_sr", True) is not False else 1
-        width = (body.get("width") or 512) * scale
-        height = (body.get("height") or 512) * scale
-        seed = body.get("seed")
-        call.seed = random.randrange(2**31) if seed in (None, -1) else seed
-        call.size = (width, height)
-        as_base64 = reply.as_base64
-        if as_base64 is None:
-            as_base64 = body.get("return_url", True) is False
+    async def pictures(
+        self, reply: Reply, call: Call, size: tuple[int, int], as_base64: bool
+    ) -> list[str]:
+        """The images of a success, as base64 or as links this fake serves (recorded in
+        ``call``); ``call.seed`` is the first image's seed."""
+        width, height = call.size = size
         count = 0 if reply.no_images else reply.images
         if count is None:
             count = self.images_per_call
         images: list[str] = []
         for i in range(count):
             realistic = self.realistic if reply.realistic is None else reply.realistic
-            image = _Image(width, height, call.seed + i, reply, realistic)
+            image = _Image(width, height, (call.seed or 0) + i, reply, realistic)
             if as_base64:
                 data, _ = await self._picture(image)
                 images.append(base64.b64encode(data).decode())
@@ -581,6 +567,16 @@ class FakeRelay(FakeServer):
                 images.append(f"{self.base_url}/images/{image_id}.{suffix}")
         if not as_base64:
             call.image_urls = images
+        return images
+
+    @staticmethod
+    def _seed(body: dict[str, Any]) -> int:
+        seed = body.get("seed")
+        return random.randrange(2**31) if seed in (None, -1) else int(seed)
+
+    def _volc_ok(
+        self, call: Call, reply: Reply, images: list[str], as_base64: bool, **data: Any
+    ) -> web.Response:
         nothing: list[str] | None = None if reply.null_lists else []
         if not images:
             urls, b64 = nothing, nothing
@@ -588,8 +584,6 @@ class FakeRelay(FakeServer):
             urls, b64 = None, images  # CVProcess sends image_urls null in base64 mode
         else:
             urls, b64 = images, nothing
-        use_pre_llm = body.get("use_pre_llm") is not False
-        rephrased = f"{body['prompt']}，高清，细节丰富，柔和光影" if use_pre_llm else ""
         request_id = _request_id()
         payload = {
             "code": 10000,
@@ -597,9 +591,7 @@ class FakeRelay(FakeServer):
                 "algorithm_base_resp": {"status_code": 0, "status_message": "Success"},
                 "binary_data_base64": b64,
                 "image_urls": urls,
-                "pe_result": "",
-                "predict_tags_result": "",
-                "rephraser_result": rephrased,
+                **data,
                 "request_id": request_id,
             },
             "message": "Success",
@@ -608,6 +600,65 @@ class FakeRelay(FakeServer):
             "time_elapsed": self._elapsed(call),
         }
         return web.json_response(payload)
+
+    async def _ok(self, reply: Reply, call: Call) -> web.Response:
+        body: dict[str, Any] = call.body
+        scale = 2 if body.get("use_sr", True) is not False else 1
+        size = (body.get("width") or 512) * scale, (body.get("height") or 512) * scale
+        call.seed = self._seed(body)
+        as_base64 = reply.as_base64
+        if as_base64 is None:
+            as_base64 = body.get("return_url", True) is False
+        images = await self.pictures(reply, call, size, as_base64)
+        use_pre_llm = body.get("use_pre_llm") is not False
+        rephrased = f"{body['prompt']}，高清，细节丰富，柔和光影" if use_pre_llm else ""
+        return self._volc_ok(
+            call,
+            reply,
+            images,
+            as_base64,
+            pe_result="",
+            predict_tags_result="",
+            rephraser_result=rephrased,
+        )
+
+    def _submitted(self, reply: Reply, call: Call) -> web.Response:
+        """CVSync2AsyncSubmitTask: a new task, in_queue."""
+        task_id = str(random.randrange(10**18, 10**19))
+        polls = self.task_polls if reply.polls is None else reply.polls
+        self.submitted[task_id] = _Task(call.body, reply, polls)
+        request_id = _request_id()
+        payload = {
+            "code": 10000,
+            "data": {"task_id": task_id},
+            "message": "Success",
+            "request_id": request_id,
+            "status": 10000,
+            "time_elapsed": self._elapsed(call),
+        }
+        return web.json_response(payload)
+
+    async def _polled(self, reply: Reply, call: Call) -> web.Response:
+        """CVSync2AsyncGetResult: the task's state, moving in_queue -> generating -> done
+        one poll at a time (or ``reply.task_status`` whatever the state)."""
+        task = self.submitted.get(call.body["task_id"])
+        if task is not None and task.body["req_key"] != call.body["req_key"]:
+            task = None
+        status: str = reply.task_status or ("not_found" if task is None else "done")
+        if task is not None and reply.task_status is None and task.seen < task.polls:
+            status = "in_queue" if task.seen == 0 else "generating"
+            task.seen += 1
+        call.task_status = status
+        if status != "done" or task is None:
+            return self._volc_ok(call, Reply.ok(), [], False, status=status)
+        options = json.loads(call.body.get("req_json") or "{}")
+        as_base64 = task.reply.as_base64
+        if as_base64 is None:
+            as_base64 = options.get("return_url", False) is not True  # Volcengine's default
+        size = task.body.get("width") or 1328, task.body.get("height") or 1328
+        call.seed = self._seed(task.body)
+        images = await self.pictures(task.reply, call, size, as_base64)
+        return self._volc_ok(call, task.reply, images, as_base64, status=status)
 
     # ------------------------------------------------------------ image handler
 

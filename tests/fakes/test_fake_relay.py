@@ -279,3 +279,27 @@ async def test_hang_and_delay(relay: FakeRelay, client: httpx.AsyncClient) -> No
     assert time.monotonic() - t0 < 1.5
     await asyncio.sleep(0.05)  # let the server notice the disconnect
     assert relay.calls[0].status is None and relay.calls[0].finished_at is not None
+
+
+async def test_async_pair_and_openai_validation(
+    relay: FakeRelay, client: httpx.AsyncClient
+) -> None:
+    relay.req_keys.add("jimeng_t2i_v30")
+    submit = "?Action=CVSync2AsyncSubmitTask&Version=2022-08-31"
+    result = "?Action=CVSync2AsyncGetResult&Version=2022-08-31"
+    r = await post(client, relay, {"req_key": "jimeng_t2i_v30", "prompt": "x"}, query=submit)
+    task_id = r.json()["data"]["task_id"]
+    poll = {"req_key": "jimeng_t2i_v30", "task_id": task_id, "req_json": "{not json"}
+    r = await post(client, relay, poll, query=result)
+    assert r.status_code == 400 and r.json()["code"] == 50400 and "req_json" in r.text
+    r = await post(client, relay, poll | {"req_json": '{"return_url": false}'}, query=result)
+    assert r.json()["data"]["status"] == "in_queue"
+    r = await post(client, relay, {"req_key": "jimeng_t2i_v40", "prompt": "x"}, query=submit)
+    assert r.status_code == 400 and "req_key" in r.text  # not a model this test configured
+    form = {"model": "gpt-image-1", "prompt": "x"}
+    r = await client.post(f"{relay.base_url}/v1/images/edits", data=form, headers=AUTH)
+    assert r.status_code == 400 and "image is required" in r.json()["error"]["message"]
+    r = await client.post(
+        f"{relay.base_url}/v1/images/generations", json=form | {"n": 2}, headers=AUTH
+    )
+    assert r.status_code == 400 and "n must be 1" in r.json()["error"]["message"]

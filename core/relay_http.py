@@ -1,0 +1,142 @@
+"""RelayHttp: what every API family shares: one httpx client, the key, the size caps, reading
+answers (capped, scrubbed, turned into errors) and the images in them."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from core.http import fast_transport
+from core.images import Image, ImageError, decode_base64, fetch
+from core.relay_answers import parse_body, unreachable
+from core.relay_errors import RelayImageError, RelayInternal, RelayNoImage
+from core.relay_job import TaskSink
+from core.secrets import forms
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What one family's call gave: the images, or their links when not downloaded."""
+
+    images: list[Image]
+    request_id: str | None
+    rephrased: str | None = None
+    image_urls: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Task:
+    """The upstream task of one asynchronous draw: its id once submitted (then never submitted
+    again, only polled), and who is told that id."""
+
+    task_id: str | None = None
+    on_task: TaskSink | None = None
+
+    def submitted(self, task_id: str) -> None:
+        self.task_id = task_id
+        if self.on_task is not None:
+            self.on_task(task_id)
+
+
+class RelayHttp:
+    """The relay's root, key and client; `send` returns an answer's JSON body or raises."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        deadline: float,
+        max_image_bytes: int,
+        proxy: str | None,
+        transport: httpx.AsyncBaseTransport | None,
+    ) -> None:
+        self.root = base_url.rstrip("/")
+        self.auth = {"Authorization": f"Bearer {api_key}"}
+        # every shape of the key (raw, URL-encoded, base64...), cut from what the relay says
+        self.key_forms = forms([api_key])
+        self.deadline = deadline
+        self.max_image_bytes = max_image_bytes
+        # The JSON answer may carry images as base64 (4 characters for 3 bytes): room for two
+        # at the cap, plus 64 KiB for the rest (rephrased prompt, ids, an error page).
+        self.max_body = 2 * (4 * (max_image_bytes // 3 + 1)) + 65_536
+        timeout = httpx.Timeout(deadline, connect=10.0, write=30.0)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        self.client = httpx.AsyncClient(
+            timeout=timeout,
+            limits=limits,
+            proxy=None if transport else proxy,
+            transport=transport or fast_transport(limits, proxy),
+            headers={"User-Agent": "drawbot/0.1"},
+            follow_redirects=True,
+        )
+
+    async def send(
+        self, path: str, *, params: dict[str, str] | None = None, **content: Any
+    ) -> tuple[dict[str, Any], httpx.Headers]:
+        """POST to `path` under the root (`content`: httpx's json=, data=, files=): the JSON
+        body and headers of a success, else the RelayError the answer means."""
+        try:
+            async with self.client.stream(
+                "POST", self.root + path, params=params, headers=self.auth, **content
+            ) as response:
+                body = await self._read_body(response)
+        except httpx.HTTPError as exc:
+            raise unreachable(exc) from None
+        # Some relays echo the key they rejected: it is cut out before anything else.
+        parsed = parse_body(response.status_code, response.headers, body, self.key_forms)
+        return parsed, response.headers
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        """The answer's body, refused past `max_body` bytes (declared or as it arrives).
+
+        Too large a success can only be too large images: RelayImageError, as for a download
+        over the cap. Too large anything else is the relay failing: RelayInternal (retried)."""
+        kind = RelayImageError if response.status_code == 200 else RelayInternal
+        too_large = f"the relay's answer is larger than {self.max_body} bytes"
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and len(declared) < 20 and int(declared) > self.max_body:
+            raise kind(too_large, status=response.status_code)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_body:
+                raise kind(too_large, status=response.status_code)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def images(
+        self, urls: list[str], encoded: list[str], request_id: str | None, download: bool
+    ) -> list[Image]:
+        """The answer's images: decoded, downloaded, or none yet (links, without `download`)."""
+        try:
+            if encoded:
+                return [decode_base64(item, max_bytes=self.max_image_bytes) for item in encoded]
+            if urls and not download:
+                return []  # the caller downloads them when it needs them (`download`)
+            if urls:
+                return await self.download(urls)
+        except ImageError as exc:
+            raise RelayImageError(str(exc), request_id=request_id) from None
+        raise RelayNoImage("the relay answered success without an image", request_id=request_id)
+
+    async def download(self, urls: list[str]) -> list[Image]:
+        """The images behind the relay's links, at once (ImageError for any that fails)."""
+        seconds = max(5.0, self.deadline / 2)
+        limit = self.max_image_bytes
+        return list(
+            await asyncio.gather(
+                *(fetch(self.client, url, max_bytes=limit, seconds=seconds) for url in urls)
+            )
+        )
+
+
+def texts(values: object) -> list[str]:
+    """The non-empty strings of a JSON list (the relay may send null or mixed lists)."""
+    if not isinstance(values, list):
+        return []
+    return [value for value in values if isinstance(value, str) and value]
