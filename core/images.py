@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import http.client
 import io
 import math
 import struct
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 
 import httpx
 import PIL.Image
+
+from core.http import BlockingGet, BodyError
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,27 @@ async def _download(client: httpx.AsyncClient, url: str, max_bytes: int) -> Imag
             body.write(chunk)
     body.truncate(size)  # a decoded body may be shorter than the encoded length declared
     return sniff(body.getvalue())
+
+
+async def fetch_in_thread(url: str, *, max_bytes: int, seconds: float, proxy: str | None) -> Image:
+    """`fetch` on a blocking socket in a worker thread (core.http.BlockingGet): for
+    downloads nobody waits for, where the CPU counts more than the loop's own client (no
+    SOCKS or https:// proxy: `core.http.threadable`)."""
+    get = BlockingGet(url, proxy=proxy, seconds=seconds)
+    try:
+        async with asyncio.timeout(seconds):
+            data = await asyncio.to_thread(get.body, max_bytes)
+    except TimeoutError as exc:
+        get.abort()
+        raise ImageError(f"the image download took longer than {seconds:g}s") from exc
+    except asyncio.CancelledError:
+        get.abort()
+        raise
+    except BodyError as exc:
+        raise ImageError(f"the image download failed: {exc}") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise ImageError(f"the image download failed ({type(exc).__name__})") from exc
+    return sniff(data)
 
 
 # -- re-encoding to fit a byte limit ----------------------------------------------------------
