@@ -6,6 +6,7 @@ import base64
 import contextlib
 import functools
 import http.client
+import io
 import socket
 import ssl
 import urllib.parse
@@ -14,6 +15,10 @@ import aiohttp
 import certifi
 import httpx
 from httpx_aiohttp import AiohttpTransport
+
+
+class BodyError(Exception):
+    """A body could not be had: an HTTP status other than 200, or larger than allowed."""
 
 
 def fast_transport(limits: httpx.Limits, proxy: str | None) -> httpx.AsyncBaseTransport | None:
@@ -71,15 +76,44 @@ def _refusal(os_error: BaseException | None) -> str:
     return "cannot be connected to"
 
 
+# -- whole bodies: one buffer each ----------------------------------------------------------
+
+
+async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
+    """A streamed response's body in one buffer: sized from Content-Length up front (BodyError
+    at once when that is over `max_bytes`), grown as it arrives otherwise, and BodyError as
+    soon as it passes `max_bytes` either way.
+
+    The buffer is an io.BytesIO whose getvalue() hands over its own bytes object (CPython
+    since 3.5): no copy at the end. Collecting the transport's 16 KB chunks in a list and
+    joining them held each body twice over at the end; with 100 photographic PNGs of 4.2 MB
+    arriving at once that was 1.2-1.3x their size in peak memory, against 1.0x now (README,
+    Benchmarks)."""
+    too_large = f"the body is larger than {max_bytes} bytes"
+    declared = response.headers.get("content-length", "")
+    expected = int(declared) if declared.isdigit() and len(declared) < 20 else 0
+    if expected > max_bytes:
+        raise BodyError(too_large)
+    body = io.BytesIO()
+    if expected:  # one allocation of the declared size, filled in place below
+        body.seek(expected - 1)
+        body.write(b"\0")
+        body.seek(0)
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:  # no Content-Length, or a body longer than it said
+            raise BodyError(too_large)
+        body.write(chunk)
+    body.truncate(size)  # a decoded body may be shorter than the encoded length declared
+    return body.getvalue()
+
+
 # -- whole bodies read in a worker thread ------------------------------------------------------
 
 USER_AGENT = "drawbot/0.1"
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
-
-
-class BodyError(Exception):
-    """A body could not be had: an HTTP status other than 200, or larger than allowed."""
 
 
 def threadable(proxy: str | None) -> bool:

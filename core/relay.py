@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import stamina
 
-from core.http import cannot_connect, fast_transport
+from core.http import BodyError, cannot_connect, fast_transport, read_body
 from core.images import Image, ImageError, decode_base64, fetch
 from core.models import Family
 from core.relay_errors import (
@@ -223,17 +223,10 @@ class RelayClient:
         over the cap. Too large anything else is the relay failing: RelayInternal (retried)."""
         kind = RelayImageError if response.status_code == 200 else RelayInternal
         too_large = f"the relay's answer is larger than {self._max_body} bytes"
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and len(declared) < 20 and int(declared) > self._max_body:
-            raise kind(too_large, status=response.status_code)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_body:
-                raise kind(too_large, status=response.status_code)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_body(response, self._max_body)
+        except BodyError:
+            raise kind(too_large, status=response.status_code) from None
 
     async def _images(
         self, data: dict[str, Any], request_id: str | None, download: bool
