@@ -40,6 +40,8 @@ API_KEY = "bench-relay-key"
 TELEGRAM_RATE = 30  # AIORateLimiter's default: 30 messages/s for the whole bot...
 TELEGRAM_BURST = 30  # ...a leaky bucket (aiolimiter) that lets the first 30 through at once
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# BENCH_PROFILE=<file>: the bot runs under cProfile (its main thread only), stats to <file>
+PROFILE = os.path.abspath(os.environ["BENCH_PROFILE"]) if "BENCH_PROFILE" in os.environ else ""
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Bot:
         self.max_concurrent_draws = max_concurrent_draws
         self.process: asyncio.subprocess.Process | None = None
         self.next_user = 1000
+        self.drawn = 0  # draws answered so far
         self.log_path = folder / "bot.log"
 
     async def start(self) -> None:
@@ -95,9 +98,11 @@ class Bot:
             env["TELEGRAM_PHOTO_BY_URL"] = os.environ["TELEGRAM_PHOTO_BY_URL"]
         if self.max_concurrent_draws is not None:
             env["MAX_CONCURRENT_DRAWS"] = str(self.max_concurrent_draws)
+        profiler = ["-m", "cProfile", "-o", PROFILE] if PROFILE else []
         with self.log_path.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
+                *profiler,
                 "-m",
                 "bots",
                 "telegram",
@@ -134,6 +139,14 @@ class Bot:
         fields = self.proc("stat").rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
+    def loop_cpu(self) -> float:
+        """CPU seconds of the main thread (the event loop) alone; the rest is other threads
+        (the store's, asyncio.to_thread's file writes and re-encodes)."""
+        assert self.process is not None
+        stat = Path("/proc") / str(self.process.pid) / "task" / str(self.process.pid) / "stat"
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
     async def draw(self, users: int, label: str, size: int | None = None) -> Round:
         """`users` distinct private chats send /draw at once; wait for every photo."""
         tg, since = self.tg, len(self.tg.sent)
@@ -160,7 +173,15 @@ class Bot:
             return photos if len(photos) == users else None
 
         photos = await wait_for(probe, within=60, what=f"{users} photos ({label})")
+        # The kept copies may still be downloading (photos sent by link): their CPU belongs
+        # to this round, not the next.
+        self.drawn += users
+        await wait_for(lambda: self.kept_files() >= self.drawn, within=60, what="the kept copies")
         return Round(started, pushed, prompts, photos)
+
+    def kept_files(self) -> int:
+        """How many kept image files the bot has begun to write (IMAGE_DIR)."""
+        return sum(1 for path in (self.folder / "images").rglob("*-0.*") if path.stat().st_size)
 
     async def stop(self) -> tuple[int, float]:
         """SIGTERM; the exit code and the seconds until the process ended."""
@@ -244,13 +265,26 @@ async def measure(bot: Bot, relay: FakeRelay) -> None:
     )
     rounds: dict[int, Round] = {}
     for users in (1, 10, 100):
-        bot_cpu, own_cpu = bot.cpu_seconds(), cpu_seconds()
-        rounds[users] = await bot.draw(users, f"round-{users}")
-        values = list(added(rounds[users], relay).values())
-        per_draw = (bot.cpu_seconds() - bot_cpu) * 1000 / users
+        # CPU is read in 10 ms ticks: rounds of 1 and 10 users are repeated so that their
+        # figure per draw is not one or two ticks
+        repeats = {1: 10, 10: 5}.get(users, 1)
+        bot_cpu, own_cpu, loop_cpu = bot.cpu_seconds(), cpu_seconds(), bot.loop_cpu()
+        calls_before = len(bot.tg.calls)
+        values: list[float] = []
+        for repeat in range(repeats):
+            rounds[users] = await bot.draw(users, f"round-{users}-{repeat}")
+            values += added(rounds[users], relay).values()
+        per_draw = (bot.cpu_seconds() - bot_cpu) * 1000 / users / repeats
+        in_loop = (bot.loop_cpu() - loop_cpu) * 1000 / users / repeats
         print(
             f"added latency at {users:>3} concurrent users: {ms(values)}  (target p95 < 50 ms); "
-            f"bot CPU per draw {per_draw:.1f} ms"
+            f"bot CPU per draw {per_draw:.1f} ms ({in_loop:.1f} ms in its event loop; "
+            f"{repeats} round{'s' if repeats > 1 else ''})"
+        )
+        methods = Counter(call.method for call in bot.tg.calls[calls_before:])
+        print(
+            "  Bot API calls per draw: "
+            + ", ".join(f"{m} {n / users / repeats:.2f}" for m, n in methods.most_common())
         )
     bot_cpu, own_cpu = bot.cpu_seconds() - bot_cpu, cpu_seconds() - own_cpu
     big = rounds[100]

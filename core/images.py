@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import http.client
 import io
 import math
 import struct
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 
 import httpx
 import PIL.Image
+
+from core.http import BlockingGet, BodyError, read_body
 
 
 @dataclass(frozen=True)
@@ -111,36 +114,36 @@ async def fetch(client: httpx.AsyncClient, url: str, *, max_bytes: int, seconds:
 
 
 async def _download(client: httpx.AsyncClient, url: str, max_bytes: int) -> Image:
-    """The body in one buffer: sized from Content-Length up front (refused at once when that
-    is over `max_bytes`), grown as it arrives otherwise, and refused as soon as it passes
-    `max_bytes` either way.
-
-    The buffer is an io.BytesIO whose getvalue() hands over its own bytes object when the
-    buffer is exactly full (CPython since 3.5): no copy at the end. Collecting httpx's 16 KB
-    chunks in a list and joining them held each image twice over at the end of its download;
-    with 100 photographic PNGs of 4.2 MB arriving at once that was 1.2-1.3x their size in
-    peak memory, against 1.0x now (README, Benchmarks)."""
-    too_large = f"the image is larger than {max_bytes} bytes"
+    """The body in one buffer (core.http.read_body), refused past `max_bytes`."""
     async with client.stream("GET", url) as response:
         if response.status_code != 200:
             raise ImageError(f"the image download answered HTTP {response.status_code}")
-        declared = response.headers.get("content-length", "")
-        expected = int(declared) if declared.isdigit() and len(declared) < 20 else 0
-        if expected > max_bytes:
-            raise ImageError(too_large)
-        body = io.BytesIO()
-        if expected:  # one allocation of the declared size, filled in place below
-            body.seek(expected - 1)
-            body.write(b"\0")
-            body.seek(0)
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > max_bytes:  # no Content-Length, or a body longer than it said
-                raise ImageError(too_large)
-            body.write(chunk)
-    body.truncate(size)  # a decoded body may be shorter than the encoded length declared
-    return sniff(body.getvalue())
+        try:
+            data = await read_body(response, max_bytes)
+        except BodyError:
+            raise ImageError(f"the image is larger than {max_bytes} bytes") from None
+    return sniff(data)
+
+
+async def fetch_in_thread(url: str, *, max_bytes: int, seconds: float, proxy: str | None) -> Image:
+    """`fetch` on a blocking socket in a worker thread (core.http.BlockingGet): for
+    downloads nobody waits for, where the CPU counts more than the loop's own client (no
+    SOCKS or https:// proxy: `core.http.threadable`)."""
+    get = BlockingGet(url, proxy=proxy, seconds=seconds)
+    try:
+        async with asyncio.timeout(seconds):
+            data = await asyncio.to_thread(get.body, max_bytes)
+    except TimeoutError as exc:
+        get.abort()
+        raise ImageError(f"the image download took longer than {seconds:g}s") from exc
+    except asyncio.CancelledError:
+        get.abort()
+        raise
+    except BodyError as exc:
+        raise ImageError(f"the image download failed: {exc}") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise ImageError(f"the image download failed ({type(exc).__name__})") from exc
+    return sniff(data)
 
 
 # -- re-encoding to fit a byte limit ----------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from core.http import fast_transport
+from core.http import BodyError, fast_transport, read_body
 from core.images import Image, ImageError, decode_base64, fetch
 from core.relay_answers import parse_body, unreachable
 from core.relay_errors import RelayImageError, RelayInternal, RelayNoImage
@@ -97,17 +97,10 @@ class RelayHttp:
         over the cap. Too large anything else is the relay failing: RelayInternal (retried)."""
         kind = RelayImageError if response.status_code == 200 else RelayInternal
         too_large = f"the relay's answer is larger than {self.max_body} bytes"
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and len(declared) < 20 and int(declared) > self.max_body:
-            raise kind(too_large, status=response.status_code)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_body:
-                raise kind(too_large, status=response.status_code)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_body(response, self.max_body)
+        except BodyError:
+            raise kind(too_large, status=response.status_code) from None
 
     async def images(
         self, urls: list[str], encoded: list[str], request_id: str | None, download: bool

@@ -161,6 +161,10 @@ class DiscordHandlers:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.front = core.front
+        # Draws here are answered before their pictures are downloaded: the keeper fetches
+        # them a few at a time (core/keeper.py), so a burst of draws does not hold every
+        # picture in memory at once; each is uploaded as soon as it is here.
+        core.service.by_link.add("discord")
         self.running: set[asyncio.Task[Any]] = set()
         self.button_type: type[ResultButton] = result_button(self.press)
 
@@ -248,8 +252,9 @@ class DiscordHandlers:
             )
 
     async def fitted(self, pictures: Pictures, limit: int) -> Pictures:
-        """The pictures with each image over the upload `limit` re-encoded to fit; stored
-        originals as they are."""
+        """The pictures (once downloaded, if they still were) with each image over the upload
+        `limit` re-encoded to fit; stored originals as they are."""
+        pictures = await pictures.loaded()
         if pictures.original or all(len(image.data) <= limit for image in pictures.images):
             return pictures
         return replace(pictures, images=await fit_uploads(pictures.images, limit))

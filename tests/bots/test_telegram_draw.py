@@ -535,3 +535,25 @@ async def test_an_unsendable_picture_gets_a_sentence_and_is_not_charged(
     generation = await stored(tg_core, outcome.generation.id, lambda g: g.status == "failed")
     assert generation.error_kind == "send_failed"
     assert await used_today(tg_core, "telegram:1") == 0
+
+
+async def test_a_link_gone_before_the_kept_copy_is_fetched(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """Telegram fetched the photo by its link; by the time the bot fetches its kept copy the
+    link answers 404. The user has the picture, the draw is delivered and charged once, and
+    /original says the file is no longer kept."""
+    relay.script(Reply.ok(image_status=404, image_status_agent="drawbot"))
+    tg.user_sends(text="/draw a fox", user_id=1)
+    sent = await tg.wait_for_sent(lambda m: m.kind == "photo")
+    assert tg.url_fetches == relay.calls[0].image_urls
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [200]
+    generation = await stored(tg_bot, 1, lambda g: bool(g.file_refs))
+    assert generation.status == "delivered"
+    assert generation.file_refs == {"telegram": [sent.message["photo"][-1]["file_id"]]}
+    tg.user_sends(text="/original 1", user_id=1)
+    gone = await tg.wait_for_sent(lambda m: m.kind == "text" and "/original" not in m.visible_text)
+    assert "no longer kept" in gone.visible_text
+    assert relay.image_fetches == 2  # Telegram's, and the bot's one refused
+    assert (await stored(tg_bot, 1, lambda g: True)).image_paths == []
+    assert await used_today(tg_bot, "telegram:1") == 1

@@ -4,6 +4,7 @@ buffer, the byte cap), and the fakes' realistic pictures."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import struct
 import time
@@ -13,8 +14,17 @@ from collections.abc import AsyncIterator
 import httpx
 import PIL.Image
 import pytest
+from aiohttp import web
 
-from core.images import FIT_MIN_SIDE, Image, ImageError, fetch, fit_within, sniff
+from core.images import (
+    FIT_MIN_SIDE,
+    Image,
+    ImageError,
+    fetch,
+    fetch_in_thread,
+    fit_within,
+    sniff,
+)
 from tests.fakes.photo import SEED_BUCKETS, _photo, make_photo
 from tests.fakes.png import make_png
 
@@ -211,3 +221,92 @@ async def test_fetch_gives_up_on_a_body_that_trickles_past_its_time() -> None:
         with pytest.raises(ImageError, match=r"took longer than 0\.3s"):
             await fetch(client, "http://relay/i.png", max_bytes=100_000_000, seconds=0.3)
     assert time.monotonic() - started < 1.0
+
+
+# -- fetch_in_thread: read whole on a blocking socket, over real HTTP ---------------------------
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    """A local HTTP server: /photo (with Content-Length), /chunked (without), /endless (a
+    body without end, chunked), /trickle (a chunk every 50 ms), /big (declares 100001 bytes),
+    /gone (404), /moved (a redirect to /photo). Its base URL."""
+    photo = make_photo(1536, 1024, seed=7)
+
+    async def streamed(request: web.Request, pause: float, endless: bool) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "image/png"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        while True:
+            for start in range(0, len(photo), 65536):
+                await asyncio.sleep(pause)
+                await response.write(photo[start : start + 65536])
+            if not endless:
+                await response.write_eof()
+                return response
+
+    async def photo_(_: web.Request) -> web.Response:
+        return web.Response(body=photo, content_type="image/png")
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Length": "100001"})
+        await response.prepare(request)
+        return response  # never sends the body: it must not be waited for
+
+    async def gone(_: web.Request) -> web.Response:
+        return web.Response(status=404, text="expired")
+
+    async def moved(_: web.Request) -> web.Response:
+        raise web.HTTPFound("/photo")
+
+    app = web.Application()
+    app.router.add_get("/photo", photo_)
+    app.router.add_get("/chunked", functools.partial(streamed, pause=0.0, endless=False))
+    app.router.add_get("/endless", functools.partial(streamed, pause=0.0, endless=True))
+    app.router.add_get("/trickle", functools.partial(streamed, pause=0.05, endless=True))
+    app.router.add_get("/big", big)
+    app.router.add_get("/gone", gone)
+    app.router.add_get("/moved", moved)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def fetch_whole(url: str, max_bytes: int = 20_000_000, seconds: float = 10) -> Image:
+    return await fetch_in_thread(url, max_bytes=max_bytes, seconds=seconds, proxy=None)
+
+
+@pytest.mark.parametrize("path", ["/photo", "/chunked", "/moved"])
+async def test_fetch_in_thread_returns_exactly_the_bytes_served(server: str, path: str) -> None:
+    image = await fetch_whole(server + path)
+    assert type(image.data) is bytes and image.data == make_photo(1536, 1024, seed=7)
+    assert (image.width, image.height) == (1536, 1024)
+
+
+@pytest.mark.parametrize("path", ["/big", "/endless"], ids=["declared", "growing"])
+async def test_fetch_in_thread_refuses_a_body_over_the_cap(server: str, path: str) -> None:
+    with pytest.raises(ImageError, match="larger than 100000 bytes"):
+        await fetch_whole(server + path, max_bytes=100_000)
+
+
+async def test_fetch_in_thread_says_what_a_gone_link_answered(server: str) -> None:
+    with pytest.raises(ImageError, match="HTTP 404"):
+        await fetch_whole(server + "/gone")
+
+
+async def test_fetch_in_thread_gives_up_on_a_body_that_trickles_past_its_time(
+    server: str,
+) -> None:
+    with pytest.raises(ImageError, match=r"took longer than 0\.3s"):
+        await fetch_whole(server + "/trickle", seconds=0.3)
+
+
+async def test_fetch_in_thread_refuses_what_is_not_an_http_link() -> None:
+    with pytest.raises(ImageError, match="not an http"):
+        await fetch_whole("ftp://relay/i.png")

@@ -89,6 +89,7 @@ class Reply:
     image_delay_agent: str | None = None
     polls: int | None = None  # an async task's polls before done (None: the relay's task_polls)
     task_status: TaskStatus | None = None  # a poll's forced status (Reply.task)
+    image_status_agent: str | None = None
     # errors / raw
     status: int | None = None
     code: int | str | None = None
@@ -113,6 +114,7 @@ class Reply:
         image_serves: int | None = None,
         image_delay_agent: str | None = None,
         polls: int | None = None,
+        image_status_agent: str | None = None,
     ) -> Reply:
         """Success (HTTP 200, ``code`` 10000).
 
@@ -131,6 +133,8 @@ class Reply:
             link); None = for ever.
         image_delay_agent: ``image_delay`` only for downloads whose User-Agent starts with
             this (``drawbot``: the bot's own, not Telegram's fetch of the link).
+        image_status_agent: ``image_status`` only for downloads whose User-Agent starts
+            with this (the link gone by the time the bot fetches it, after Telegram did).
         """
         return Reply(
             "ok",
@@ -146,6 +150,7 @@ class Reply:
             image_serves=image_serves,
             image_delay_agent=image_delay_agent,
             polls=polls,
+            image_status_agent=image_status_agent,
         )
 
     @staticmethod
@@ -680,6 +685,9 @@ class FakeRelay(FakeServer):
             if agent is None or request.headers.get("User-Agent", "").startswith(agent):
                 await asyncio.sleep(image.reply.image_delay)
             status = image.reply.image_status
+            agent = image.reply.image_status_agent
+            if agent is not None and not request.headers.get("User-Agent", "").startswith(agent):
+                status = 200
             if status != 200:
                 return web.Response(status=status, text=f"{status} image error")
             data, mime = await self._picture(image)
