@@ -209,9 +209,9 @@ async def test_a_url_telegram_refuses_is_uploaded_instead(
 async def test_an_expired_url_is_uploaded_instead(
     tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
 ) -> None:
-    """The relay's link answers once (the bot's download), then 404: Telegram cannot fetch
-    it, so the bytes are uploaded."""
-    relay.script(Reply.ok(image_serves=1))
+    """The relay's link no longer answers Telegram (404), though the bot fetched its kept
+    copy: Telegram cannot fetch it, so the bytes are uploaded."""
+    relay.script(Reply.ok(image_status=404, image_status_agent="TelegramBot"))
     tg.user_sends(text="/draw a fox", user_id=1)
     sent = await tg.wait_for_sent(lambda m: m.kind == "photo")
     assert tg.url_fetches == relay.calls[0].image_urls

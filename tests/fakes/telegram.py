@@ -49,6 +49,8 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_URL_PHOTO_BYTES = 5 * 1024 * 1024  # a photo Telegram fetches from a URL itself
 MAX_GET_FILE_BYTES = 20 * 1024 * 1024  # what getFile lets a bot download
 ERR_URL_CONTENT = "failed to get HTTP URL content"
+# How Telegram's servers name themselves when they fetch a photo URL.
+AGENT = {"User-Agent": "TelegramBot (like TwitterBot)"}
 ERR_URL_TYPE = "wrong type of the web page content"
 
 ERR_QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
@@ -773,7 +775,7 @@ class FakeTelegram(FakeServer):
         limit = self.url_photo_max_bytes
         try:
             timeout = aiohttp.ClientTimeout(total=10)
-            async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with aiohttp.ClientSession(timeout=timeout, headers=AGENT) as session:
                 async with session.get(url) as response:
                     if response.status != 200:
                         raise bad_request(ERR_URL_CONTENT)
