@@ -238,6 +238,11 @@ DRAW_TEXTS: dict[str, dict[str, str]] = {
         "en": "Your drawing was interrupted by a restart. Please send it again; no quota was used.",
         "zh": "机器人重启打断了你的绘图,请重新发送,本次不扣额度。",
     },
+    "resumes": {
+        "en": "The bot is restarting while your picture is being drawn. It will be sent here "
+        "once the bot is back, and it counts once.",
+        "zh": "机器人正在重启,你的图仍在生成,重启后会发到这里,只计一次额度。",
+    },
     "error": {
         "en": "Something went wrong while drawing. Please try again; no quota was used.",
         "zh": "画图时出错了,请重试,本次不扣额度。",
