@@ -168,7 +168,7 @@ class DrawService:
                     )
             return Refused("interrupted", messages.text("interrupted", lang))
         if isinstance(reservation, Denied):
-            return refusal(reservation, lang, self.next_reset(), self.settings.timezone)
+            return refusal(reservation, lang, self.next_reset(), self.settings)
         if isinstance(reservation, AlreadyHandled):
             return await self._repeat(reservation.generation, lang)
         generation_id = reservation.generation_id
