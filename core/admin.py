@@ -24,6 +24,7 @@ from core.access import (
     split_words,
 )
 from core.kept import remove_files
+from core.model_views import model_note
 from core.numbers import read_int
 from core.relay_errors import RelayError
 from core.request import Request, Requester
@@ -293,7 +294,7 @@ class Admin:
     async def user_history(self, user_key: str, count: int, lang: str) -> str:
         """A user's recent generations, one line each, for the operator (in `lang`)."""
         rows = await self.store.run(Store.history, user_key, count)
-        zone = self.service.settings.zone
+        zone, table = self.service.settings.zone, self.service.settings.models
         lines = []
         for g in rows:
             status = messages.text(f"status_{g.status}", lang)
@@ -306,6 +307,7 @@ class Admin:
                     id=g.id,
                     when=datetime.fromtimestamp(g.created_at, zone).strftime("%Y-%m-%d %H:%M"),
                     status=status,
+                    model=f"{note} · " if (note := model_note(g.params.model, table, lang)) else "",
                     size=g.params.size,
                     seed=g.params.seed,
                     prompt=g.params.prompt[:60],

@@ -20,12 +20,15 @@ from core.answer import Action, Answer, Pictures, Receipt, Say, parse_button, re
 from core.command import UsageError, parse_draw, split_command
 from core.images import Image
 from core.model_views import ModelViews, model_note
+from core.models import ModelTable
 from core.numbers import read_int
 from core.outcome import Delivered, Outcome
+from core.params import DrawParams
 from core.records import Generation
 from core.recovery import Courier, Recovery
 from core.request import Request
 from core.service import DrawService
+from core.sources import editor
 from core.store import Store
 
 log = logging.getLogger(__name__)
@@ -198,14 +201,15 @@ async def draw(front: Front, asked: Asked, args: str) -> Answer:
     A picture it brings (replied to, attached) is edited where a model can (core/sources.py)."""
     request = asked.request
     table, chat = front.models.table, (await front.models.chat_model(request.place)).name
+    editing = request.picture is not None and bool(table.editors)
     try:
-        params = parse_draw(args, table, chat)
+        params = parse_edit(args, table, chat, editing)
     except UsageError as error:
         quoted = request.quoted_text.strip()
         if error.reason != "empty_prompt" or not quoted:
             return Say(error.text(asked.lang))
         try:
-            params = parse_draw(f"{quoted} {args}", table, chat)
+            params = parse_edit(f"{quoted} {args}", table, chat, editing)
         except UsageError as second:
             return Say(second.text(asked.lang))
     outcome = await front.service.draw(
@@ -219,6 +223,16 @@ async def draw(front: Front, asked: Asked, args: str) -> Answer:
         picture=request.picture,
     )
     return front.answer(outcome, asked.lang)
+
+
+def parse_edit(args: str, table: ModelTable, chat: str, editing: bool) -> DrawParams:
+    """parse_draw; a size the chat's model cannot draw is judged again by the picture's editor."""
+    try:
+        return parse_draw(args, table, chat)
+    except UsageError as error:
+        if not editing or not error.reason.startswith(("bad_size", "bad_ratio")):
+            raise
+        return parse_draw(args, table, (editor(table, chat, chat) or table.editors[0]).name)
 
 
 def generation_id(args: str, lang: str, command: str) -> int | Say:

@@ -6,11 +6,14 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import messages
 from core.images import Image
 from core.records import Denied, Generation
+
+if TYPE_CHECKING:
+    from core.config import Settings
 
 
 @dataclass(frozen=True)
@@ -39,16 +42,20 @@ class Refused:
 Outcome = Delivered | Refused
 
 
-def refusal(denied: Denied, lang: str, reset: datetime, zone: str) -> Refused:
-    """A reservation the limits refused, as its sentence: the limit, when it resets, and
-    for a model costing more than what is left, what is left and what it costs."""
+def refusal(denied: Denied, lang: str, reset: datetime, settings: Settings) -> Refused:
+    """A reservation the limits refused, as its sentence: the limit (in units where some
+    model costs other than one), when it resets, and for a model costing more than what is
+    left, what is left and what it costs."""
     values: dict[str, Any] = {
         "limit": denied.limit,
         "reset": reset.strftime("%H:%M"),
-        "zone": zone,
+        "zone": settings.timezone,
         "left": max(0, denied.limit - denied.used),
         "cost": denied.cost,
     }
     if denied.until is not None:
         values["seconds"] = max(1, round(denied.until - time.time()))
-    return Refused(denied.reason, messages.text(denied.reason, lang, **values), detail=values)
+    key = denied.reason
+    if key in ("user_daily", "chat_daily") and any(m.cost != 1 for m in settings.models.models):
+        key = f"{key}_units"
+    return Refused(denied.reason, messages.text(key, lang, **values), detail=values)

@@ -19,6 +19,9 @@ from core.records import DRAWING, IN_FLIGHT, Generation, sql_in
 
 _IN_FLIGHT = sql_in(IN_FLIGHT)
 _DRAWING = sql_in(DRAWING)
+# A draw whose asynchronous task was submitted: the relay may still finish it, so a clean exit
+# leaves it in flight for the next process to resume (core/resume.py) and never refunds it.
+_TASK_PENDING = "(status = 'generating' AND task_id IS NOT NULL)"
 
 
 class Processes:
@@ -80,13 +83,19 @@ class Processes:
         return [g for row in rows if (g := self.get(row["id"])) is not None]
 
     def settle_owned(self, owner: str) -> int:
-        """At a clean exit: refund this process's draws that have no image yet."""
+        """At a clean exit: refund this process's draws that have no image yet, except those
+        waiting on a submitted task (the next process resumes them)."""
         cursor = self.sqlite.execute(
             f"""UPDATE generations SET status = 'interrupted', error_kind = 'interrupted',
-            finished_at = ? WHERE owner = ? AND status IN {_DRAWING}""",
+            finished_at = ? WHERE owner = ? AND status IN {_DRAWING} AND NOT {_TASK_PENDING}""",
             [time.time(), owner],
         )
         return cursor.rowcount
+
+    def waits_on_task(self, generation_id: int) -> bool:
+        """Whether a draw waits on a submitted task (a shutdown leaves it to be resumed)."""
+        query = f"SELECT 1 FROM generations WHERE id = ? AND {_TASK_PENDING}"
+        return self.sqlite.execute(query, [generation_id]).fetchone() is not None
 
     def settle_stale(self, older_than: float) -> int:
         """Refund draws with no image yet from before `older_than`: past every deadline,

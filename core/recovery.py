@@ -7,8 +7,10 @@ one statement (so each is settled once) by a process serving their platform, whi
 
 - refunds a draw that had no image yet and tells the asker, in the chat where they asked,
   that it was interrupted and did not count;
-- resumes a draw of an asynchronous model whose task was submitted (core/resume.py): polls
-  that task, never drawing it again, and delivers its images; refunds it when the task is lost;
+- resumes a draw of an asynchronous model whose task was submitted (core/resume.py), in a
+  task of its own (RESUMES_AT_ONCE at a time; the sweep goes on): polls that task, never
+  drawing it again, and delivers its images; refunds it when the task is lost; a clean exit
+  stops the resume and leaves the row to the next process;
 - delivers a draw whose images were stored but never sent, from the kept files (or, for one
   answered by link before its copy was kept, from the relay's links while they last), and
   marks it delivered; if that is impossible, refunds it and says the picture is kept for
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
 EXPIRY_SECONDS = 30.0
 SWEEP_SECONDS = 10.0
+RESUMES_AT_ONCE = 4  # adopted tasks polled at the same time (each up to RELAY_TIMEOUT)
 
 # Post `answer` to `address` (as given in the request); the receipt, or None if not posted.
 Courier = Callable[[str, Answer], Awaitable[Receipt | None]]
@@ -102,6 +105,8 @@ class Recovery:
         self.render = render
         self.couriers: dict[str, Courier] = {}
         self._sweeping = asyncio.Lock()
+        self._resumes: dict[int, asyncio.Task[None]] = {}  # by generation id
+        self._resuming = asyncio.Semaphore(RESUMES_AT_ONCE)
 
     async def attach(self, platform: str, courier: Courier) -> int:
         """An adapter can post again: settle what gone processes left on `platform` now."""
@@ -136,15 +141,42 @@ class Recovery:
         store = self.store
         async with self._sweeping:
             now = time.time()
-            alive = await store.run(alive_here, self.owner, now)
+            alive = [*await store.run(alive_here, self.owner, now), self.owner]  # never ours
             orphans = await store.run(
                 Store.adopt_orphans, self.owner, list(self.couriers), now - EXPIRY_SECONDS, alive
             )
             for generation in orphans:
-                await self._settle(generation)
+                if resumable(self.service, generation) is not None:
+                    self._resume(generation)  # polled beside, not in the way of the others
+                else:
+                    await self._settle(generation)
         if orphans:
             log.warning("recovered %d draws left by processes that are gone", len(orphans))
         return len(orphans)
+
+    def _resume(self, generation: Generation) -> None:
+        """Resume an adopted task in its own task (one per row), RESUMES_AT_ONCE at a time."""
+        if generation.id in self._resumes:
+            return
+
+        async def resumed() -> None:
+            async with self._resuming:
+                try:
+                    await self._settle(generation)
+                except Exception:
+                    log.exception("generation %d could not be resumed", generation.id)
+
+        task = asyncio.create_task(resumed())
+        self._resumes[generation.id] = task
+        task.add_done_callback(lambda _: self._resumes.pop(generation.id, None))
+
+    async def close(self) -> int:
+        """Stop resuming: the rows stay in flight with their tasks, for the next process."""
+        running = list(self._resumes.values())
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        return len(running)
 
     async def _settle(self, generation: Generation) -> None:
         courier = self.couriers.get(generation.platform)

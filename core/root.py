@@ -68,6 +68,7 @@ class Core:
         finally:
             housekeeping.cancel()
             heartbeat.cancel()
+            await front.recovery.close()  # resumed tasks are left to the next process
             await service.close()
             await core._stop(owner)
             await relay.aclose()

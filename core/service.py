@@ -168,7 +168,7 @@ class DrawService:
                     )
             return Refused("interrupted", messages.text("interrupted", lang))
         if isinstance(reservation, Denied):
-            return refusal(reservation, lang, self.next_reset(), self.settings.timezone)
+            return refusal(reservation, lang, self.next_reset(), self.settings)
         if isinstance(reservation, AlreadyHandled):
             return await self._repeat(reservation.generation, lang)
         generation_id = reservation.generation_id
@@ -223,6 +223,9 @@ class DrawService:
         elif isinstance(error, asyncio.CancelledError):
             kind = "cancelled" if generation_id in self._cancelled else "interrupted"
             self._cancelled.discard(generation_id)
+            waits = kind == "interrupted" and self._closing  # its task may finish upstream
+            if waits and await self.store.run(Store.waits_on_task, generation_id):
+                return Refused("resumes", messages.text("resumes", lang))  # next process's
         else:
             log.error("draw %s failed unexpectedly", draw_id, exc_info=error)
             kind = "error"
@@ -299,8 +302,7 @@ class DrawService:
         parent_id: int | None,
         address: str | None,
     ) -> tuple[Reserved | AlreadyHandled | Denied, NewGeneration]:
-        """On the store thread, in one transaction: record who and where, resolve the
-        watermark, reserve quota."""
+        """On the store thread, in one transaction: who and where, the watermark, the quota."""
         assert params.seed is not None
         with store.sqlite.atomic():
             store.touch_user(requester.key, requester.name, requester.language_code)

@@ -204,8 +204,8 @@ CLI_TEXTS: dict[str, dict[str, str]] = {
         "zh": "{user} 没有作品。",
     },
     "cli_history_line": {
-        "en": "#{id} {when} · {status} · {size} · seed {seed} · {prompt}",
-        "zh": "#{id} {when} · {status} · {size} · 种子 {seed} · {prompt}",
+        "en": "#{id} {when} · {status} · {model}{size} · seed {seed} · {prompt}",
+        "zh": "#{id} {when} · {status} · {model}{size} · 种子 {seed} · {prompt}",
     },
     "cli_history_failed": {
         "en": "{status} ({kind})",

@@ -143,15 +143,23 @@ DRAW_TEXTS: dict[str, dict[str, str]] = {
         "en": "This chat has used all {limit} images for today. It resets at {reset} ({zone}).",
         "zh": "本群今天的 {limit} 张额度已用完,将于 {reset}({zone})重置。",
     },
+    "user_daily_units": {
+        "en": "You have used all {limit} units for today. Your quota resets at {reset} ({zone}).",
+        "zh": "你今天的 {limit} 点额度已用完,将于 {reset}({zone})重置。",
+    },
+    "chat_daily_units": {
+        "en": "This chat has used all {limit} units for today. It resets at {reset} ({zone}).",
+        "zh": "本群今天的 {limit} 点额度已用完,将于 {reset}({zone})重置。",
+    },
     "user_daily_cost": {
-        "en": "This model costs {cost} of your daily images and you have {left} of {limit} "
+        "en": "This model costs {cost} units per image and you have {left} of {limit} units "
         "left today. Choose a cheaper one (/models) or wait until {reset} ({zone}).",
         "zh": "这个模型每张消耗 {cost} 点额度,你今天的 {limit} 点只剩 {left} 点。"
         "请换个更省的模型(/models),或等到 {reset}({zone})重置。",
     },
     "chat_daily_cost": {
-        "en": "This model costs {cost} of this chat's daily images and it has {left} of {limit} "
-        "left today. Choose a cheaper one (/models) or wait until {reset} ({zone}).",
+        "en": "This model costs {cost} units per image and this chat has {left} of {limit} "
+        "units left today. Choose a cheaper one (/models) or wait until {reset} ({zone}).",
         "zh": "这个模型每张消耗 {cost} 点额度,本群今天的 {limit} 点只剩 {left} 点。"
         "请换个更省的模型(/models),或等到 {reset}({zone})重置。",
     },
@@ -237,6 +245,11 @@ DRAW_TEXTS: dict[str, dict[str, str]] = {
     "interrupted": {
         "en": "Your drawing was interrupted by a restart. Please send it again; no quota was used.",
         "zh": "机器人重启打断了你的绘图,请重新发送,本次不扣额度。",
+    },
+    "resumes": {
+        "en": "The bot is restarting while your picture is being drawn. It will be sent here "
+        "once the bot is back, and it counts once.",
+        "zh": "机器人正在重启,你的图仍在生成,重启后会发到这里,只计一次额度。",
     },
     "error": {
         "en": "Something went wrong while drawing. Please try again; no quota was used.",

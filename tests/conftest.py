@@ -54,6 +54,37 @@ edits = true
 """
 THREE_REQ_KEYS = frozenset({"high_aes_general_v21_L", "poster_req_key_v1", "sketch_req_key_v2"})
 
+# Three models of the three API families (`@pytest.mark.three_families`): Jimeng 2.1 over
+# CVProcess (the default, cost 1), Jimeng 3.1 as a task submitted and polled (cost 2), and an
+# OpenAI images model with a list of sizes that edits pictures (cost 3).
+THREE_FAMILIES = """
+default = "jimeng21"
+
+[[model]]
+name = "jimeng21"
+api = "volc-sync"
+id = "high_aes_general_v21_L"
+label = "Jimeng 2.1"
+
+[[model]]
+name = "jimeng31"
+api = "volc-async"
+id = "jimeng_t2i_v31"
+sizes = "512-2048"
+cost = 2
+label = "Jimeng 3.1"
+
+[[model]]
+name = "gpt"
+api = "openai"
+id = "gpt-image-1"
+sizes = "1024x1024, 1536x1024, 1024x1536"
+edits = true
+cost = 3
+label = "GPT Image"
+"""
+FAMILY_REQ_KEYS = frozenset({"high_aes_general_v21_L", "jimeng_t2i_v31"})
+
 
 def child_env(**values: str) -> dict[str, str]:
     """The environment of a `python -m bots` child: only PATH, this checkout and `values`,
@@ -68,6 +99,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "three_models: MODELS_FILE is THREE_MODELS, and the fake relay draws them"
+    )
+    config.addinivalue_line(
+        "markers", "three_families: MODELS_FILE is THREE_FAMILIES, and the fake relay draws them"
     )
 
 
@@ -102,6 +136,10 @@ def env(request: pytest.FixtureRequest, relay: FakeRelay, tmp_path: Path) -> dic
         (tmp_path / "models.toml").write_text(THREE_MODELS, encoding="utf-8")
         values["MODELS_FILE"] = str(tmp_path / "models.toml")
         relay.req_keys = THREE_REQ_KEYS
+    if request.node.get_closest_marker("three_families") is not None:
+        (tmp_path / "models.toml").write_text(THREE_FAMILIES, encoding="utf-8")
+        values["MODELS_FILE"] = str(tmp_path / "models.toml")
+        relay.req_keys = set(FAMILY_REQ_KEYS)
     for marker in reversed(list(request.node.iter_markers("env"))):
         for name, value in marker.kwargs.items():
             if value is None:

@@ -77,10 +77,10 @@ async def test_quota_counts_each_models_cost(core: Core, relay: FakeRelay) -> No
     await pictures(core, ask("/draw a fox --model poster"))  # 3 of 5
     assert "3 of 5 units; 2 left" in await said(core, ask("/quota"))
     text = await said(core, ask("/draw a fox --model poster"))
-    assert "costs 3" in text and "2 of 5 left" in text and "/models" in text
+    assert "costs 3 units" in text and "2 of 5 units left" in text and "/models" in text
     await pictures(core, ask("/draw a fox --model sketch"))  # 2 more: 5 of 5
-    text = await said(core, ask("/draw a fox"))
-    assert "used all 5" in text
+    text = await said(core, ask("/draw a fox"))  # the limit counts units, and says so
+    assert text.startswith("You have used all 5 units for today.")
     assert len(relay.calls) == 2
 
 
@@ -99,9 +99,13 @@ async def test_the_chats_limit_counts_cost_too(core: Core, relay: FakeRelay) -> 
     await pictures(core, ask("/draw a fox --model poster", where=GROUP))
     bob = Requester("telegram", "3", "Bob", "en")
     text = await said(core, ask("/draw a fox --model sketch", who=bob, where=GROUP))
-    assert "this chat's" in text and "1 of 4 left" in text and "costs 2" in text
+    assert "this chat has 1 of 4 units left" in text and "costs 2 units" in text
     await pictures(core, ask("/draw a fox", who=bob, where=GROUP))  # 1 unit: fits
     assert "This chat: 4 of 4 units today." in await said(core, ask("/quota", where=GROUP))
+    text = await said(core, ask("/draw a fox", who=bob, where=GROUP))
+    assert text.startswith("This chat has used all 4 units for today.")
+    text = await said(core, ask("/draw 一只狐狸", who=LI, where=GROUP))
+    assert text.startswith("本群今天的 4 点额度已用完")
 
 
 async def test_models_lists_sizes_cost_editing_and_defaults(core: Core, relay: FakeRelay) -> None:

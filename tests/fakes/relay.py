@@ -7,11 +7,12 @@ Usage::
         ...  # POST f"{relay.base_url}/volcv?Action=CVProcess&Version=2022-08-31"
 
 It answers Volcengine's ``CVProcess``, the asynchronous pair ``CVSync2AsyncSubmitTask`` /
-``CVSync2AsyncGetResult`` at the same path (a task stays in_queue, then generating, for
-``task_polls`` polls, then is done), and ``/v1/images/generations`` and ``/v1/images/edits``
-(tests/fakes/relay_openai.py). Every valid call, submits and polls included, takes the next
-scripted reply: ``Reply.ok()`` on a poll answers the task's state, ``Reply.task("expired")``
-a lost task. Models it knows: ``req_keys`` (Volcengine) and ``openai_models``.
+``CVSync2AsyncGetResult`` at the same path (tests/fakes/relay_async.py: a task stays in_queue,
+then generating, for ``task_polls`` polls, then is done), and ``/v1/images/generations`` and
+``/v1/images/edits`` (tests/fakes/relay_openai.py). Every valid call, submits and polls
+included, takes the next scripted reply: ``Reply.ok()`` on a poll answers the task's state,
+``Reply.task("expired")`` a lost task. Models it knows: ``req_keys`` (Volcengine) and
+``openai_models``.
 
 Validation errors (bad key, bad query, bad body) are answered first and never consume
 the script queue. When the queue is empty, ``relay.default`` (``Reply.ok()``) is used.
@@ -36,16 +37,22 @@ from multidict import CIMultiDict
 from .base import FakeServer, notify
 from .photo import MIME, PhotoFormat, make_photo
 from .png import make_png
+from .relay_async import (
+    RESULT,
+    SUBMIT,
+    AsyncTask,
+    TaskStatus,
+    polled,
+    submitted,
+    volc_request_id,
+)
 from .relay_checks import validate_body, validate_openai, validate_poll, validate_submit
 from .relay_openai import EDITS, GENERATIONS, openai_ok, read_openai
 
 REQ_KEY = "high_aes_general_v21_L"
 ACTION = "CVProcess"
-SUBMIT = "CVSync2AsyncSubmitTask"
-RESULT = "CVSync2AsyncGetResult"
 VERSION = "2022-08-31"
 OPENAI_MODEL = "gpt-image-1"
-TaskStatus = Literal["in_queue", "generating", "done", "not_found", "expired"]
 
 VOLC_MESSAGES: dict[int, str] = {
     50400: "Invalid parameter",
@@ -271,16 +278,6 @@ class Call:
 
 
 @dataclass
-class _Task:
-    """An asynchronous task: what was submitted and how many polls it has answered."""
-
-    body: dict[str, Any]
-    reply: Reply  # the submit's Reply.ok (images, image_status...)
-    polls: int  # polls answering in_queue / generating before done
-    seen: int = 0
-
-
-@dataclass
 class _Image:
     width: int
     height: int
@@ -290,11 +287,6 @@ class _Image:
 
 
 # ---------------------------------------------------------------- the relay
-
-
-def _request_id() -> str:
-    """A Volcengine-looking request id: timestamp + hex."""
-    return time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(9).upper()
 
 
 class FakeRelay(FakeServer):
@@ -329,7 +321,7 @@ class FakeRelay(FakeServer):
         self.req_keys = req_keys if req_keys is not None else {REQ_KEY}
         self.openai_models = openai_models if openai_models is not None else {OPENAI_MODEL}
         self.task_polls = task_polls
-        self.submitted: dict[str, _Task] = {}  # asynchronous tasks by id
+        self.submitted: dict[str, AsyncTask] = {}  # asynchronous tasks by id
         self.api_key = api_key
         self.path = "/" + path.strip("/")
         self.latency = latency
@@ -436,9 +428,9 @@ class FakeRelay(FakeServer):
         call.reply = reply
         await asyncio.sleep(self.latency + reply.delay)
         if reply.kind in ("ok", "task") and call.action == RESULT:
-            return await self._polled(reply, call)
+            return await polled(self, reply, call)
         if reply.kind == "ok" and call.action == SUBMIT:
-            return self._submitted(reply, call)
+            return submitted(self, reply, call)
         if reply.kind == "ok" and call.path in (GENERATIONS, EDITS):
             return await openai_ok(self, reply, call)
         if reply.kind == "ok":
@@ -505,7 +497,7 @@ class FakeRelay(FakeServer):
         )
         return self._openai_error(reply)
 
-    def _elapsed(self, call: Call) -> str:
+    def elapsed(self, call: Call) -> str:
         return f"{time.monotonic() - call.started_at:.9f}s"
 
     def _volc_error(self, call: Call, code: int, message: str, status: int) -> web.Response:
@@ -513,9 +505,9 @@ class FakeRelay(FakeServer):
             "code": code,
             "data": None,
             "message": message,
-            "request_id": _request_id(),
+            "request_id": volc_request_id(),
             "status": code,
-            "time_elapsed": self._elapsed(call),
+            "time_elapsed": self.elapsed(call),
         }
         return web.json_response(payload, status=status)
 
@@ -527,7 +519,7 @@ class FakeRelay(FakeServer):
             429: ("当前分组上游负载已饱和，请稍后再试", "rate_limit_exceeded"),
         }
         text, code = defaults.get(status, ("upstream error", "bad_response_status_code"))
-        message = reply.message or f"{text} (request id: {_request_id()})"
+        message = reply.message or f"{text} (request id: {volc_request_id()})"
         error = {
             "message": message,
             "type": reply.error_type or "new_api_error",
@@ -575,11 +567,11 @@ class FakeRelay(FakeServer):
         return images
 
     @staticmethod
-    def _seed(body: dict[str, Any]) -> int:
+    def seed_of(body: dict[str, Any]) -> int:
         seed = body.get("seed")
         return random.randrange(2**31) if seed in (None, -1) else int(seed)
 
-    def _volc_ok(
+    def volc_ok(
         self, call: Call, reply: Reply, images: list[str], as_base64: bool, **data: Any
     ) -> web.Response:
         nothing: list[str] | None = None if reply.null_lists else []
@@ -589,7 +581,7 @@ class FakeRelay(FakeServer):
             urls, b64 = None, images  # CVProcess sends image_urls null in base64 mode
         else:
             urls, b64 = images, nothing
-        request_id = _request_id()
+        request_id = volc_request_id()
         payload = {
             "code": 10000,
             "data": {
@@ -602,7 +594,7 @@ class FakeRelay(FakeServer):
             "message": "Success",
             "request_id": request_id,
             "status": 10000,
-            "time_elapsed": self._elapsed(call),
+            "time_elapsed": self.elapsed(call),
         }
         return web.json_response(payload)
 
@@ -610,14 +602,14 @@ class FakeRelay(FakeServer):
         body: dict[str, Any] = call.body
         scale = 2 if body.get("use_sr", True) is not False else 1
         size = (body.get("width") or 512) * scale, (body.get("height") or 512) * scale
-        call.seed = self._seed(body)
+        call.seed = self.seed_of(body)
         as_base64 = reply.as_base64
         if as_base64 is None:
             as_base64 = body.get("return_url", True) is False
         images = await self.pictures(reply, call, size, as_base64)
         use_pre_llm = body.get("use_pre_llm") is not False
         rephrased = f"{body['prompt']}，高清，细节丰富，柔和光影" if use_pre_llm else ""
-        return self._volc_ok(
+        return self.volc_ok(
             call,
             reply,
             images,
@@ -626,44 +618,6 @@ class FakeRelay(FakeServer):
             predict_tags_result="",
             rephraser_result=rephrased,
         )
-
-    def _submitted(self, reply: Reply, call: Call) -> web.Response:
-        """CVSync2AsyncSubmitTask: a new task, in_queue."""
-        task_id = str(random.randrange(10**18, 10**19))
-        polls = self.task_polls if reply.polls is None else reply.polls
-        self.submitted[task_id] = _Task(call.body, reply, polls)
-        request_id = _request_id()
-        payload = {
-            "code": 10000,
-            "data": {"task_id": task_id},
-            "message": "Success",
-            "request_id": request_id,
-            "status": 10000,
-            "time_elapsed": self._elapsed(call),
-        }
-        return web.json_response(payload)
-
-    async def _polled(self, reply: Reply, call: Call) -> web.Response:
-        """CVSync2AsyncGetResult: the task's state, moving in_queue -> generating -> done
-        one poll at a time (or ``reply.task_status`` whatever the state)."""
-        task = self.submitted.get(call.body["task_id"])
-        if task is not None and task.body["req_key"] != call.body["req_key"]:
-            task = None
-        status: str = reply.task_status or ("not_found" if task is None else "done")
-        if task is not None and reply.task_status is None and task.seen < task.polls:
-            status = "in_queue" if task.seen == 0 else "generating"
-            task.seen += 1
-        call.task_status = status
-        if status != "done" or task is None:
-            return self._volc_ok(call, Reply.ok(), [], False, status=status)
-        options = json.loads(call.body.get("req_json") or "{}")
-        as_base64 = task.reply.as_base64
-        if as_base64 is None:
-            as_base64 = options.get("return_url", False) is not True  # Volcengine's default
-        size = task.body.get("width") or 1328, task.body.get("height") or 1328
-        call.seed = self._seed(task.body)
-        images = await self.pictures(task.reply, call, size, as_base64)
-        return self._volc_ok(call, task.reply, images, as_base64, status=status)
 
     # ------------------------------------------------------------ image handler
 
