@@ -9,10 +9,11 @@ core/relay_errors.py. Here: the retries and the one deadline around every family
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 import stamina
@@ -209,8 +210,8 @@ class RelayClient:
             raise unreachable(exc) from None
         if sub.status_code in (404, 405) or usage.status_code in (404, 405):
             return None
-        sub_body = parse_body(sub.status_code, sub.headers, sub.content, http.key_forms)
-        usage_body = parse_body(usage.status_code, usage.headers, usage.content, http.key_forms)
+        sub_body = _billing(sub, http.key_forms)
+        usage_body = _billing(usage, http.key_forms)
         total = sub_body.get("hard_limit_usd") or sub_body.get("system_hard_limit_usd")
         used_cents = usage_body.get("total_usage")
         if not isinstance(total, int | float) or not isinstance(used_cents, int | float):
@@ -224,3 +225,16 @@ class RelayClient:
         except httpx.HTTPError:
             return False
         return True
+
+
+def _billing(response: httpx.Response, secrets: tuple[str, ...]) -> dict[str, Any]:
+    """A billing answer's JSON: any object on success (it has neither `code` nor `data`, which
+    an image answer's reading would take for a failing relay), else the matching RelayError."""
+    if response.status_code == 200:
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and "error" not in body:
+            return body
+    return parse_body(response.status_code, response.headers, response.content, secrets)

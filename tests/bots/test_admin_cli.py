@@ -130,11 +130,18 @@ def test_balance_without_relay_settings_says_what_to_set(env: dict[str, str]) ->
     assert "the other commands do not" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_balance_asks_the_relay(env: dict[str, str]) -> None:
-    result = admin(env, "balance")
-    assert result.returncode in (0, 1), result.stderr
-    assert (result.stdout + result.stderr).strip() and "Traceback" not in result.stderr
+async def test_balance_reads_the_relays_billing(env: dict[str, str], relay: FakeRelay) -> None:
+    """new-api's billing answers carry neither `code` nor `data`: they are read, not taken
+    for a failing relay."""
+    relay.billing.granted, relay.billing.used_cents = 50.0, 1234
+    result = await asyncio.to_thread(admin, env, "balance")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Relay balance: 37.66 left of 50.00 (used 12.34)."
+    relay.billing.granted = None  # a relay without billing
+    result = await asyncio.to_thread(admin, env, "balance")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
     assert API_KEY not in result.stdout + result.stderr
+    assert "37.66" not in result.stdout and result.stdout.strip()
 
 
 # -- refusals: what is wrong and what is allowed -------------------------------------------

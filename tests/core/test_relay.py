@@ -626,3 +626,16 @@ async def test_a_realistic_image_over_the_cap_is_refused_by_its_declared_length(
             async with make_client(relay, max_image_bytes=size) as exact:
                 result = await exact.generate(payload())
     assert len(result.images[0].data) == size
+
+
+async def test_balance_reads_openai_style_billing(relay: FakeRelay, client: RelayClient) -> None:
+    relay.billing.granted, relay.billing.used_cents = 20.0, 550
+    found = await client.balance()
+    assert found is not None and (found.total, found.used, found.remaining) == (20.0, 5.5, 14.5)
+
+
+async def test_balance_with_a_rejected_key_is_an_auth_error(relay: FakeRelay) -> None:
+    relay.billing.granted, relay.billing.used_cents = 20.0, 550
+    async with RelayClient(relay.base_url, "sk-wrong", deadline=5.0) as wrong:
+        with pytest.raises(RelayAuthError):
+            await wrong.balance()

@@ -46,6 +46,7 @@ from .relay_async import (
     submitted,
     volc_request_id,
 )
+from .relay_billing import Billing
 from .relay_checks import validate_body, validate_openai, validate_poll, validate_submit
 from .relay_openai import EDITS, GENERATIONS, openai_ok, read_openai
 
@@ -319,6 +320,7 @@ class FakeRelay(FakeServer):
     ) -> None:
         super().__init__()
         self.req_keys = req_keys if req_keys is not None else {REQ_KEY}
+        self.billing = Billing(api_key)  # /balance: set granted and used_cents to answer
         self.openai_models = openai_models if openai_models is not None else {OPENAI_MODEL}
         self.task_polls = task_polls
         self.submitted: dict[str, AsyncTask] = {}  # asynchronous tasks by id
@@ -365,6 +367,7 @@ class FakeRelay(FakeServer):
         app.router.add_post(GENERATIONS, self._handle_api)
         app.router.add_post(EDITS, self._handle_api)
         app.router.add_get("/images/{name}", self._handle_image)
+        self.billing.routes(app)
 
     async def closing(self) -> None:
         """Cancel in-flight handlers (hangs, slow images)."""
