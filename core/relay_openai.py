@@ -25,8 +25,7 @@ class OpenAIImages:
             "prompt": job.params.prompt,
             "n": 1,
             "size": job.params.size,
-            "response_format": "url",
-        }
+        }  # no response_format: gpt-image-1 refuses it (it answers b64_json), others give urls
         source = job.source
         if source is None:
             body, headers = await self.http.send(GENERATIONS, json=fields)
