@@ -13,6 +13,7 @@ HTTPXRequest (httpx's own transport, which speaks SOCKS).
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from core.http import aiohttp_speaks
+
+URLENCODED = "application/x-www-form-urlencoded"
 
 
 class AiohttpRequest(BaseRequest):
@@ -100,15 +103,17 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
 
-def form(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+def form(request_data: RequestData | None) -> aiohttp.Payload | aiohttp.FormData | None:
     """PTB's parameters as a form (urlencoded), multipart when files go with them; JSON
-    values as text fields, as HTTPXRequest sends them."""
+    values as text fields, as HTTPXRequest sends them. (A dict handed to aiohttp would become
+    a FormData, which makes a multipart writer and a random boundary even when unused.)"""
     if request_data is None:
         return None
     fields = request_data.json_parameters
     files = request_data.multipart_data
     if not files:
-        return fields or None
+        body = urllib.parse.urlencode(fields).encode()
+        return aiohttp.BytesPayload(body, content_type=URLENCODED) if fields else None
     data = aiohttp.FormData()
     for name, value in fields.items():
         data.add_field(name, value)
