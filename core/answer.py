@@ -182,8 +182,15 @@ class Pictures:
 
     @property
     def send_failed(self) -> str:
-        """The sentence when the platform refused the pictures."""
-        return messages.text("send_failed", self.lang, id=self.generation.id)
+        """The sentence when the platform refused the pictures; when they could not even be
+        downloaded (so nothing is kept for /original either), that one."""
+        later = self.later
+        if later is not None and later.done() and not later.cancelled() and not later.exception():
+            missing = not later.result()
+        else:
+            missing = later is None and not self.images
+        key = "image" if missing and not self.original else "send_failed"
+        return messages.text(key, self.lang, id=self.generation.id)
 
     @property
     def posted(self) -> str:

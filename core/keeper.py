@@ -12,7 +12,9 @@ the link). A crash before the copy is written leaves a delivered record without 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,52 @@ from core.store import Store
 log = logging.getLogger(__name__)
 
 KEEP_AT_ONCE = 4
+HOLD_AT_MOST = 120.0  # seconds a download's slot stays taken by its pictures still in memory
+
+
+class Slot:
+    """One of the keeper's download slots: taken for a download, and given back only once its
+    pictures are gone from memory (nobody holds them any more: the adapter has uploaded them,
+    or never needed them), so at most KEEP_AT_ONCE downloaded pictures live at once, however
+    slowly their uploads go. A holder that never lets go delays the next downloads by
+    HOLD_AT_MOST seconds, never for good."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self.semaphore = semaphore
+        self.taken = False
+
+    async def take(self) -> None:
+        await self.semaphore.acquire()
+        self.taken = True
+
+    def give_back(self) -> None:
+        if self.taken:
+            self.taken = False
+            self.semaphore.release()
+
+    def give_back_when_gone(self, images: list[Image], at_most: float) -> None:
+        """Give the slot back when the last of `images` is freed (from whichever thread drops
+        it), or after `at_most` seconds."""
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(at_most, self.give_back)
+        alive = len(images)
+
+        def one_gone() -> None:
+            nonlocal alive
+            alive -= 1
+            if alive == 0:
+                timer.cancel()
+                self.give_back()
+
+        def freed() -> None:  # may run in another thread, or after the loop has closed
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(one_gone)
+
+        if not images:
+            timer.cancel()
+            self.give_back()
+        for image in images:
+            weakref.finalize(image, freed)
 
 
 def image_meta(images: list[Image], urls: list[str]) -> list[dict[str, Any]]:
@@ -49,8 +97,8 @@ class Keeper:
 
     def __init__(self, relay: RelayClient, ledger: Ledger, settings: Settings) -> None:
         self.relay = relay
-        # Kept copies are downloaded a few at a time: a burst of draws does not hold every
-        # picture in memory at once (the asker already has the photo by its link).
+        # Kept copies are downloaded a few at a time, each slot held while its pictures are
+        # in memory (Slot): a burst of draws does not hold every picture at once.
         self._at_once = asyncio.Semaphore(KEEP_AT_ONCE)
         self.ledger = ledger
         self.settings = settings
@@ -89,15 +137,21 @@ class Keeper:
         return list(await asyncio.gather(*fetches))
 
     async def _keep(self, generation_id: int, urls: list[str]) -> list[Image]:
-        async with self._at_once:
-            try:
-                images = await self._download(urls)
-            except ImageError as error:
-                log.warning(
-                    "generation %d: the images could not be kept (%s)", generation_id, error
-                )
-                return []
+        slot = Slot(self._at_once)
+        await slot.take()
+        try:
+            images = await self._download(urls)
+        except ImageError as error:
+            slot.give_back()
+            log.warning("generation %d: the images could not be kept (%s)", generation_id, error)
+            return []
+        except BaseException:
+            slot.give_back()
+            raise
+        try:
             paths = await asyncio.to_thread(save_images, self.folder(), generation_id, images)
+        finally:
+            slot.give_back_when_gone(images, HOLD_AT_MOST)
         if paths:
             meta = image_meta(images, urls)
             kept = await self.ledger.write_or_later(Store.record_kept, generation_id, paths, meta)

@@ -15,7 +15,6 @@ from collections.abc import Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
@@ -29,17 +28,18 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
 
 from bots.liveness import AdapterDied, Liveness
 from bots.telegram.actions import RateLimiter
 from bots.telegram.handlers import TelegramHandlers
 from bots.telegram.liveness import PollTimings, PollWatch, WatchedPollRequest
 from bots.telegram.menu import register_commands
+from bots.telegram.request import telegram_request
 from bots.telegram.webhook import ALLOWED_UPDATES, start_webhook
 from bots.web import WebServer
 from core.config import SettingRejected
-from core.http import cannot_connect, fast_transport
+from core.http import cannot_connect
 from core.root import Core
 
 log = logging.getLogger(__name__)
@@ -63,20 +63,11 @@ def base_file_url(base_url: str) -> str | None:
     return base_url[: found.start()] + "/file/bot" + (found[1] or "")
 
 
-def http_request(proxy: str | None, pool: int, watch: PollWatch | None = None) -> HTTPXRequest:
-    """PTB's request class on aiohttp's pool (see core.http), through HTTPS_PROXY if set;
-    with `watch`, the getUpdates request that reports to it."""
-    limits = httpx.Limits(max_connections=pool)
-    transport = fast_transport(limits, proxy)
-    options: dict[str, Any] = {
-        "connection_pool_size": pool,
-        "pool_timeout": 10.0,
-        "proxy": None if transport else proxy,
-        "httpx_kwargs": {"transport": transport} if transport else None,
-    }
-    if watch is not None:
-        return WatchedPollRequest(watch, **options)
-    return HTTPXRequest(**options)
+def http_request(proxy: str | None, pool: int, watch: PollWatch | None = None) -> BaseRequest:
+    """PTB's request object (on aiohttp, see bots/telegram/request.py), through HTTPS_PROXY if
+    set; with `watch`, the getUpdates request that reports to it."""
+    request = telegram_request(proxy, pool)
+    return request if watch is None else WatchedPollRequest(watch, request)
 
 
 def build_application(

@@ -28,11 +28,11 @@ import logging
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from telegram._utils.types import ODVInput
 from telegram.error import TelegramError
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
 from bots.liveness import Liveness
 
@@ -79,12 +79,23 @@ class PollWatch:
         log.warning("telegram: getUpdates failed (%s); retrying", error)
 
 
-class WatchedPollRequest(HTTPXRequest):
-    """PTB's HTTPX request for getUpdates, reporting to a `PollWatch` (see the module doc)."""
+class WatchedPollRequest(BaseRequest):
+    """The getUpdates request (any BaseRequest, `inner`), reporting to a `PollWatch` (see the
+    module doc)."""
 
-    def __init__(self, watch: PollWatch, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self, watch: PollWatch, inner: BaseRequest) -> None:
         self.watch = watch
+        self.inner = inner
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
 
     async def do_request(
         self,
@@ -103,7 +114,7 @@ class WatchedPollRequest(HTTPXRequest):
         first_refusal: float | None = None
         attempts = 0
         while True:
-            code, payload = await super().do_request(
+            code, payload = await self.inner.do_request(
                 url,
                 method,
                 request_data,

@@ -888,3 +888,19 @@ async def test_an_attachment_without_a_model_that_edits_is_ignored(
     i = dc.slash_command("draw", {"prompt": "a boat", "image": dc.attachment(make_png(64, 64))})
     await image_of(dc, i)
     assert relay.calls[0].sources == [] and dc.attachment_downloads == []
+
+
+async def test_a_picture_the_keeper_cannot_download_is_refunded_with_a_sentence(
+    bot: DrawbotClient, dc: FakeDiscord, relay: FakeRelay, core: Core
+) -> None:
+    """Discord is answered before its picture is downloaded (core/keeper.py); when that
+    download fails (the relay's link already gone), the asker is told, and not charged."""
+    relay.script(Reply.ok(image_status=404))
+    i = dc.slash_command("draw", {"prompt": "a fox"})
+    said = await dc.wait_for_response(i, 10, predicate=lambda m: "no quota" in m.content)
+    assert said.content == "The image could not be downloaded. Please try again; no quota was used."
+    assert said.ephemeral and not any(m.files for m in i.followups)
+    (generation,) = await history(core)
+    assert generation.status == "failed" and generation.image_paths == []
+    assert relay.image_fetches == 1
+    assert "0 of 20 images" in await sentence_of(dc, dc.slash_command("quota"))

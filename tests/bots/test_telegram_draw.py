@@ -557,3 +557,17 @@ async def test_a_link_gone_before_the_kept_copy_is_fetched(
     assert relay.image_fetches == 2  # Telegram's, and the bot's one refused
     assert (await stored(tg_bot, 1, lambda g: True)).image_paths == []
     assert await used_today(tg_bot, "telegram:1") == 1
+
+
+async def test_a_link_refused_and_a_download_failed_is_refunded_with_that_sentence(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """The relay's link is gone for Telegram and for the bot alike: no photo, nothing kept,
+    and the sentence says the image could not be downloaded (not that /original has it)."""
+    relay.script(Reply.ok(image_status=404))
+    tg.user_sends(text="/draw a fox", user_id=1)
+    said = await tg.wait_for_sent(lambda m: m.kind == "text" and "no quota" in m.visible_text)
+    assert said.visible_text.startswith("The image could not be downloaded.")
+    assert [c.status for c in tg.calls_of("sendPhoto")] == [400]
+    generation = await stored(tg_bot, 1, lambda g: g.status == "failed")
+    assert generation.image_paths == [] and await used_today(tg_bot, "telegram:1") == 0

@@ -1,0 +1,79 @@
+"""The keeper's download slots (core/keeper.py): a slot is held while its pictures are in
+memory, so at most KEEP_AT_ONCE downloaded pictures live at once, whoever holds them."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+
+from core.images import Image
+from core.keeper import KEEP_AT_ONCE, Slot
+from core.outcome import Delivered
+from core.params import DrawParams
+from core.request import Place, Requester
+from core.root import Core
+from tests.fakes.base import wait_for
+from tests.fakes.relay import FakeRelay
+
+
+async def answered_by_link(core: Core, count: int) -> list[Delivered]:
+    """`count` draws by users of a platform whose adapter posts links: their pictures are
+    downloaded by the keeper (`later`)."""
+    core.service.by_link.add("test")
+    outcomes = await asyncio.gather(
+        *(
+            core.service.draw(Requester("test", str(n)), Place("test", str(n)), DrawParams("fox"))
+            for n in range(count)
+        )
+    )
+    delivered = [o for o in outcomes if isinstance(o, Delivered)]
+    assert len(delivered) == count and all(d.later is not None for d in delivered)
+    return delivered
+
+
+async def test_no_more_downloads_while_every_slot_is_held_by_pictures_in_memory(
+    core: Core, relay: FakeRelay
+) -> None:
+    draws = await answered_by_link(core, KEEP_AT_ONCE + 2)
+    slots = core.service.keeper._at_once
+    futures = [d.later for d in draws if d.later is not None]
+    draws.clear()
+    await wait_for(lambda: sum(f.done() for f in futures) == KEEP_AT_ONCE, 10, "4 kept")
+    held = [f.result() for f in futures if f.done()]
+    assert all(held) and slots.locked()  # the other two wait for a slot
+    waiting = [f for f in futures if not f.done()]
+    futures.clear()  # only `held` and `waiting` keep pictures now
+    assert relay.image_fetches == KEEP_AT_ONCE
+    held.pop()  # one asker is done with its pictures: the next download may start
+    await wait_for(lambda: sum(f.done() for f in waiting) == 1, 10, "a fifth download")
+    assert relay.image_fetches == KEEP_AT_ONCE + 1
+    held.clear()
+    await wait_for(lambda: all(f.done() for f in waiting), 10, "every download")
+    waiting.clear()
+    gc.collect()
+    await wait_for(lambda: not slots.locked(), 10, "every slot given back")
+
+
+def picture() -> Image:
+    return Image(b"\x89PNG" + bytes(20), "image/png", 1, 1)
+
+
+async def test_a_slot_comes_back_from_another_thread_or_after_its_time() -> None:
+    semaphore = asyncio.Semaphore(1)
+    slot = Slot(semaphore)
+    await slot.take()
+    images = [picture(), picture()]
+    slot.give_back_when_gone(images, at_most=600)
+    images.pop()
+    assert semaphore.locked()  # one picture still lives
+    dropped = threading.Thread(target=images.clear)  # the last one freed in a worker thread
+    dropped.start()
+    dropped.join()
+    await wait_for(lambda: not semaphore.locked(), 5, "the slot back")
+
+    await slot.take()
+    kept_forever = [picture()]
+    slot.give_back_when_gone(kept_forever, at_most=0.05)
+    await wait_for(lambda: not semaphore.locked(), 5, "the slot back after its time")
+    assert kept_forever
