@@ -19,9 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.child import Child
 from bench.relay_process import BENCH_SEED, BENCH_SIDES
 from bench.run import RELAY_LATENCY, image_sizes
-from bench.telegram import CLK_TCK, ROOT
+from bench.telegram import ROOT
 from tests.fakes.base import wait_for
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.photo import make_photo
@@ -31,14 +32,13 @@ TOKEN = "discord-bench-token"
 API_KEY = "bench-relay-key"
 
 
-class Bot:
+class Bot(Child):
     """`python -m bots discord` as a child process against the fakes."""
 
     def __init__(self, dc: FakeDiscord, relay: FakeRelay, folder: Path) -> None:
-        self.dc, self.relay, self.folder = dc, relay, folder
-        self.process: asyncio.subprocess.Process | None = None
+        super().__init__(folder)
+        self.dc, self.relay = dc, relay
         self.next_user = 1000
-        self.log_path = folder / "bot.log"
 
     async def start(self) -> None:
         env = {
@@ -65,25 +65,6 @@ class Bot:
         await self.dc.wait_ready(within=30)
         await self.dc.wait_for_sync(within=30)
 
-    def exited(self) -> bool:
-        assert self.process is not None
-        if self.process.returncode is None:
-            return False
-        logs = self.log_path.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"the bot exited with {self.process.returncode}:\n{logs}")
-
-    def proc(self, name: str) -> str:
-        assert self.process is not None
-        return (Path("/proc") / str(self.process.pid) / name).read_text()
-
-    def memory_mb(self, field: str) -> float:
-        line = next(x for x in self.proc("status").splitlines() if x.startswith(field + ":"))
-        return int(line.split()[1]) / 1024
-
-    def cpu_seconds(self) -> float:
-        fields = self.proc("stat").rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
     async def draw(self, users: int, label: str) -> None:
         """`users` distinct users /draw at once in their DMs; wait for every picture."""
         asked = []
@@ -104,10 +85,6 @@ class Bot:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.process.wait(), 40)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
 
 
 async def bench(folder: Path, realistic: bool = False) -> int:

@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.child import CLK_TCK, Child
 from bench.relay_process import BENCH_SEED, BENCH_SIDES
 from bench.run import RELAY_LATENCY, image_sizes, p95
 from tests.fakes.base import wait_for
@@ -39,7 +40,6 @@ TOKEN = "7312345678:AAHbenchBenchBenchBenchBenchBench12"
 API_KEY = "bench-relay-key"
 TELEGRAM_RATE = 30  # AIORateLimiter's default: 30 messages/s for the whole bot...
 TELEGRAM_BURST = 30  # ...a leaky bucket (aiolimiter) that lets the first 30 through at once
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 # BENCH_PROFILE=<file>: the bot runs under cProfile (its main thread only), stats to <file>
 PROFILE = os.path.abspath(os.environ["BENCH_PROFILE"]) if "BENCH_PROFILE" in os.environ else ""
 
@@ -61,7 +61,7 @@ class Round:
         return self.photos[user].at - self.pushed[user]
 
 
-class Bot:
+class Bot(Child):
     """`python -m bots telegram` as a child process against the fakes."""
 
     def __init__(
@@ -72,12 +72,11 @@ class Bot:
         max_concurrent_draws: int | None = 100,
     ) -> None:
         """`max_concurrent_draws` None leaves MAX_CONCURRENT_DRAWS at its default."""
-        self.tg, self.relay, self.folder = tg, relay, folder
+        super().__init__(folder)
+        self.tg, self.relay = tg, relay
         self.max_concurrent_draws = max_concurrent_draws
-        self.process: asyncio.subprocess.Process | None = None
         self.next_user = 1000
         self.drawn = 0  # draws answered so far
-        self.log_path = folder / "bot.log"
 
     async def start(self) -> None:
         env = {
@@ -117,27 +116,6 @@ class Bot:
             what="the bot to start polling",
         )
         self.exited()
-
-    def exited(self) -> bool:
-        """False while the child runs; raises (with its log) if it stopped on its own."""
-        assert self.process is not None
-        if self.process.returncode is None:
-            return False
-        logs = self.log_path.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"the bot exited with {self.process.returncode}:\n{logs}")
-
-    def proc(self, name: str) -> str:
-        assert self.process is not None
-        return (Path("/proc") / str(self.process.pid) / name).read_text()
-
-    def memory_mb(self, field: str) -> float:
-        """VmHWM (peak) or VmRSS of the child, in MB."""
-        line = next(x for x in self.proc("status").splitlines() if x.startswith(field + ":"))
-        return int(line.split()[1]) / 1024
-
-    def cpu_seconds(self) -> float:
-        fields = self.proc("stat").rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
     def loop_cpu(self) -> float:
         """CPU seconds of the main thread (the event loop) alone; the rest is other threads
@@ -190,11 +168,6 @@ class Bot:
         self.process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(self.process.wait(), 40)
         return code, time.monotonic() - signalled
-
-    def kill(self) -> None:
-        """After a failure: do not leave the child behind."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
 
 
 def cpu_seconds() -> float:
