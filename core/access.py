@@ -9,6 +9,7 @@ their own additions: an entry of the settings is removed by editing the settings
 
 from __future__ import annotations
 
+import asyncio
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -132,13 +133,24 @@ class Access:
         self.store = store
         self._lists: Lists | None = None
         self._read_at = 0.0
+        self._reading: asyncio.Future[Lists] | None = None  # the one read in flight
 
     async def lists(self) -> Lists:
-        """The run-time lists, read again after CACHE_SECONDS (or after a change here)."""
-        if self._lists is None or time.monotonic() - self._read_at > CACHE_SECONDS:
-            self._lists = await self.store.run(read_lists)
-            self._read_at = time.monotonic()
-        return self._lists
+        """The run-time lists, read again after CACHE_SECONDS (or after a change here); the
+        draws that arrive while they are being read wait for that one read."""
+        if self._lists is not None and time.monotonic() - self._read_at <= CACHE_SECONDS:
+            return self._lists
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._read())
+        return await asyncio.shield(self._reading)
+
+    async def _read(self) -> Lists:
+        try:
+            lists = await self.store.run(read_lists)
+            self._lists, self._read_at = lists, time.monotonic()
+            return lists
+        finally:
+            self._reading = None
 
     def forget_cache(self) -> None:
         self._lists = None

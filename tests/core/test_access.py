@@ -3,6 +3,8 @@ real relay client, fake relay. A refusal never reaches the relay and never charg
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from core.access import fold, read_key
@@ -236,3 +238,21 @@ def test_settings_read_the_lists(env: dict[str, str]) -> None:
         "ALLOWED_USERS entries must be telegram:<id>, discord:<id> or console:<name>",
         "ALLOWED_CHATS entries must be telegram:<id>, discord:<id> or console:<name>",
     ]
+
+
+async def test_draws_arriving_together_read_the_lists_once(core: Core) -> None:
+    """Ten draws at once with the lists out of date: one read of them, not ten."""
+    statements: list[str] = []
+
+    def trace(store: Store) -> None:
+        store.sqlite.conn.set_trace_callback(statements.append)
+
+    await core.store.run(trace)
+    access = core.service.access
+    access.forget_cache()
+    found = await asyncio.gather(*(access.lists() for _ in range(10)))
+    assert all(lists == found[0] for lists in found)
+    assert len([s for s in statements if "FROM allowed" in s]) == 1
+    access.forget_cache()  # a change here: the next draw reads them again
+    await access.lists()
+    assert len([s for s in statements if "FROM allowed" in s]) == 2
