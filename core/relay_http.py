@@ -3,9 +3,9 @@ answers (capped, scrubbed, turned into errors) and the images in them.
 
 The relay call (`send`) goes out on one aiohttp ClientSession: through httpx (on the
 httpx-aiohttp transport) each call was built twice over and its answer read back through
-httpx's stream, which cost the bot more CPU per draw than the rest of the call (README,
-Benchmarks). httpx stays for what is rare (balance, health, downloads of links) and for
-everything behind a SOCKS proxy, which aiohttp does not speak, or with a test's transport.
+httpx's stream: about 1 ms of the bot's CPU per draw more (README, Benchmarks). httpx stays
+for what is rare (balance, health, downloads of links) and for everything behind a SOCKS
+proxy, which aiohttp does not speak, or with a test's transport.
 """
 
 from __future__ import annotations
@@ -193,8 +193,8 @@ class RelayHttp:
 def _form(
     data: dict[str, str] | None, files: dict[str, tuple[str, bytes, str]] | None
 ) -> aiohttp.FormData | None:
-    """httpx's data= and files= as aiohttp's multipart form (None without files: then data=
-    goes as it is, which only json= calls do not use)."""
+    """httpx's data= and files= as an aiohttp form: multipart with files, urlencoded without,
+    None when there is neither (json= calls)."""
     if not files:
         return None if data is None else aiohttp.FormData(data)
     form = aiohttp.FormData()
