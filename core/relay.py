@@ -110,7 +110,7 @@ class RelayClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.client.aclose()
+        await self._http.aclose()
 
     async def generate(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -48,12 +49,13 @@ VOLC_CODES: dict[int, type[RelayError]] = {
 REFUSALS = ("content_policy", "moderation_blocked", "safety system", "safety_violation")
 
 
-def unreachable(error: httpx.HTTPError) -> RelayUnreachable:
-    """No answer: no connection at all (said at once), or a timeout or a dropped one."""
+def unreachable(error: Exception) -> RelayUnreachable:
+    """No answer (httpx's or aiohttp's error): no connection at all (said at once), or a
+    timeout or a dropped one."""
     why = cannot_connect(error)
     if why is not None:
         return RelayCannotConnect(why)
-    if isinstance(error, httpx.TimeoutException):
+    if isinstance(error, httpx.TimeoutException | TimeoutError):
         return RelayUnreachable(f"timed out ({type(error).__name__})")
     return RelayUnreachable(f"connection failed ({type(error).__name__})")
 
@@ -69,7 +71,7 @@ def echoed(value: Any, secrets: tuple[str, ...]) -> Any:
 
 
 def parse_body(
-    status: int, headers: httpx.Headers, content: bytes, secrets: tuple[str, ...] = ()
+    status: int, headers: Mapping[str, str], content: bytes, secrets: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """Turn any relay answer into its JSON body, or raise the matching RelayError."""
     after = retry_after(headers)
@@ -125,7 +127,7 @@ def openai_error(
     return RelayBadRequest(message, code=code, status=status)
 
 
-def retry_after(headers: httpx.Headers) -> float | None:
+def retry_after(headers: Mapping[str, str]) -> float | None:
     value = str(headers.get("retry-after", ""))
     try:
         seconds = float(value)

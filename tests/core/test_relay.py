@@ -639,3 +639,13 @@ async def test_balance_with_a_rejected_key_is_an_auth_error(relay: FakeRelay) ->
     async with RelayClient(relay.base_url, "sk-wrong", deadline=5.0) as wrong:
         with pytest.raises(RelayAuthError):
             await wrong.balance()
+
+
+async def test_an_http_proxy_carries_the_relay_call(relay: FakeRelay) -> None:
+    """With an http:// proxy the relay call goes through it: the fake relay plays the proxy
+    for a relay host that does not resolve, so only a proxied call can be answered."""
+    async with RelayClient(
+        "http://drawbot-relay.invalid", API_KEY, path=relay.path, proxy=relay.base_url
+    ) as client:
+        result = await client.generate(payload(), download=False)
+    assert result.image_urls and len(relay.calls) == 1
