@@ -8,6 +8,25 @@ import os
 from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+ROOT = Path(__file__).resolve().parents[1]
+API_KEY = "bench-relay-key"
+
+
+def base_env(folder: Path, relay_url: str) -> dict[str, str]:
+    """The settings every bench bot runs with: the fake relay, its own database and images
+    in `folder`, no quota, quiet logs; the adapter's own settings are added to these."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "YUNAPI_BASE_URL": relay_url,
+        "YUNAPI_API_KEY": API_KEY,
+        "DATABASE_PATH": str(folder / "bot.db"),
+        "IMAGE_DIR": str(folder / "images"),
+        "DEFAULT_LANGUAGE": "en",
+        "DAILY_LIMIT": "0",
+        "MAX_IN_FLIGHT_PER_USER": "0",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 class Child:

@@ -13,23 +13,20 @@ memory (VmHWM) with 100 draws in flight. --realistic: photographic-like PNGs of 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.child import Child
+from bench.child import API_KEY, Child, base_env
 from bench.relay_process import BENCH_SEED, BENCH_SIDES
 from bench.run import RELAY_LATENCY, image_sizes
-from bench.telegram import ROOT
 from tests.fakes.base import wait_for
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.photo import make_photo
 from tests.fakes.relay import FakeRelay
 
 TOKEN = "discord-bench-token"
-API_KEY = "bench-relay-key"
 
 
 class Bot(Child):
@@ -41,21 +38,11 @@ class Bot(Child):
         self.next_user = 1000
 
     async def start(self) -> None:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(ROOT),
+        env = base_env(self.folder, self.relay.base_url) | {
             "DISCORD_BOT_TOKEN": TOKEN,
             "DISCORD_API_BASE_URL": self.dc.api_base_url,
             "DISCORD_SYNC_COMMANDS": "on",
-            "YUNAPI_BASE_URL": self.relay.base_url,
-            "YUNAPI_API_KEY": API_KEY,
-            "DATABASE_PATH": str(self.folder / "bot.db"),
-            "IMAGE_DIR": str(self.folder / "images"),
-            "DEFAULT_LANGUAGE": "en",
-            "DAILY_LIMIT": "0",
-            "MAX_IN_FLIGHT_PER_USER": "0",
             "MAX_CONCURRENT_DRAWS": "100",
-            "LOG_LEVEL": "WARNING",
         }
         with self.log_path.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(

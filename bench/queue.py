@@ -37,8 +37,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from bench.child import API_KEY
 from bench.run import p95
-from bench.telegram import API_KEY, TOKEN, Bot
+from bench.telegram import TOKEN, Bot
 from core.config import Settings
 from core.outcome import Delivered, Outcome
 from core.params import DrawParams

@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.child import CLK_TCK, Child
+from bench.child import API_KEY, CLK_TCK, Child, base_env
 from bench.relay_process import BENCH_SEED, BENCH_SIDES
 from bench.run import RELAY_LATENCY, image_sizes, p95
 from tests.fakes.base import wait_for
@@ -35,9 +35,7 @@ from tests.fakes.photo import make_photo
 from tests.fakes.relay import FakeRelay
 from tests.fakes.telegram import FakeTelegram, SentMessage
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "7312345678:AAHbenchBenchBenchBenchBenchBench12"
-API_KEY = "bench-relay-key"
 TELEGRAM_RATE = 30  # AIORateLimiter's default: 30 messages/s for the whole bot...
 TELEGRAM_BURST = 30  # ...a leaky bucket (aiolimiter) that lets the first 30 through at once
 # BENCH_PROFILE=<file>: the bot runs under cProfile (its main thread only), stats to <file>
@@ -79,19 +77,9 @@ class Bot(Child):
         self.drawn = 0  # draws answered so far
 
     async def start(self) -> None:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(ROOT),
+        env = base_env(self.folder, self.relay.base_url) | {
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": f"{self.tg.base_url}/bot",
-            "YUNAPI_BASE_URL": self.relay.base_url,
-            "YUNAPI_API_KEY": API_KEY,
-            "DATABASE_PATH": str(self.folder / "bot.db"),
-            "IMAGE_DIR": str(self.folder / "images"),
-            "DEFAULT_LANGUAGE": "en",
-            "DAILY_LIMIT": "0",
-            "MAX_IN_FLIGHT_PER_USER": "0",
-            "LOG_LEVEL": "WARNING",
         }
         if "TELEGRAM_PHOTO_BY_URL" in os.environ:  # off: the uploads of before, to compare
             env["TELEGRAM_PHOTO_BY_URL"] = os.environ["TELEGRAM_PHOTO_BY_URL"]
