@@ -72,7 +72,7 @@ class DrawService:
         self.access = Access(settings, store)  # private mode and blocked words
         self.keeper = Keeper(relay, self.ledger, settings)
         self.sources = Sources(settings, store, self.ledger)  # pictures to edit
-        self.by_link: set[str] = set()  # platforms whose adapter can post the relay's links
+        self.download_later: set[str] = set()  # adapters answered before the download (keeper)
 
     # -- language and time ---------------------------------------------------------------
 
@@ -194,7 +194,7 @@ class DrawService:
                 RelayJob(self.settings.models.model(params.model), params, new.watermark, source),
                 reporter,
                 lambda: self.ledger.later(Store.start_generating, generation_id),
-                download=requester.platform not in self.by_link,
+                download=requester.platform not in self.download_later,
                 on_task=lambda tid: self.ledger.later(Store.record_task, generation_id, tid),
             )
         except (RelayError, asyncio.CancelledError, Exception) as error:

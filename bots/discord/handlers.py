@@ -173,7 +173,7 @@ class DiscordHandlers:
         # Draws here are answered before their pictures are downloaded: the keeper fetches
         # them a few at a time (core/keeper.py), so a burst of draws does not hold every
         # picture in memory at once; each is uploaded as soon as it is here.
-        core.service.by_link.add("discord")
+        core.service.download_later.add("discord")
         self.running: set[asyncio.Task[Any]] = set()
         self.button_type: type[ResultButton] = result_button(self.press)
 

@@ -118,7 +118,7 @@ class TelegramHandlers:
         self.bot = bot
         self.send = Sender(bot, by_url=core.settings.telegram_photo_by_url)
         if self.send.by_url:  # draws here are answered by link, downloaded meanwhile
-            core.service.by_link.add(PLATFORM)
+            core.service.download_later.add(PLATFORM)
         self.actions = ChatActions(bot)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

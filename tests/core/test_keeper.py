@@ -20,7 +20,7 @@ from tests.fakes.relay import FakeRelay
 async def answered_by_link(core: Core, count: int) -> list[Delivered]:
     """`count` draws by users of a platform whose adapter posts links: their pictures are
     downloaded by the keeper (`later`)."""
-    core.service.by_link.add("test")
+    core.service.download_later.add("test")
     outcomes = await asyncio.gather(
         *(
             core.service.draw(Requester("test", str(n)), Place("test", str(n)), DrawParams("fox"))
