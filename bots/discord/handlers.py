@@ -175,6 +175,7 @@ class DiscordHandlers:
         # picture in memory at once; each is uploaded as soon as it is here.
         core.service.download_later.add("discord")
         self.running: set[asyncio.Task[Any]] = set()
+        self.answering: set[int] = set()  # the interactions being answered here
         self.button_type: type[ResultButton] = result_button(self.press)
 
     async def command(
@@ -196,6 +197,10 @@ class DiscordHandlers:
         picture: Picture | None = None,
     ) -> None:
         """Acknowledge, ask core, render; any unexpected error still gets a sentence."""
+        if interaction.id in self.answering:  # delivered twice at once: one copy answers
+            await self.acknowledge(interaction)  # (its placeholder, whichever copy made it)
+            return
+        self.answering.add(interaction.id)
         task = asyncio.current_task()
         if task is not None:
             self.running.add(task)
@@ -219,6 +224,7 @@ class DiscordHandlers:
             with contextlib.suppress(discord.HTTPException):
                 await self.say(interaction, messages.text("error", self.lang(interaction)))
         finally:
+            self.answering.discard(interaction.id)
             if task is not None:
                 self.running.discard(task)
 
@@ -307,9 +313,10 @@ class DiscordHandlers:
             await self.none_attached(interaction, pictures, limit)
             return
         if public:  # resolve the ephemeral placeholder, so the next follow-up can be public
-            await interaction.edit_original_response(
-                content=pictures.posted, allowed_mentions=NO_MENTIONS
-            )
+            with contextlib.suppress(discord.NotFound):  # a duplicate's answer removed it
+                await interaction.edit_original_response(
+                    content=pictures.posted, allowed_mentions=NO_MENTIONS
+                )
         try:
             for message in messages:
                 try:
