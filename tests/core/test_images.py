@@ -25,6 +25,7 @@ from core.images import (
     fit_within,
     sniff,
 )
+from tests.fakes.base import served
 from tests.fakes.photo import SEED_BUCKETS, _photo, make_photo
 from tests.fakes.png import make_png
 
@@ -267,15 +268,8 @@ async def server() -> AsyncIterator[str]:
     app.router.add_get("/big", big)
     app.router.add_get("/gone", gone)
     app.router.add_get("/moved", moved)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with served(app) as url:
+        yield url
 
 
 async def fetch_whole(url: str, max_bytes: int = 20_000_000, seconds: float = 10) -> Image:

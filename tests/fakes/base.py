@@ -16,7 +16,7 @@ import contextlib
 import inspect
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Self, TypeVar
 
 from aiohttp import web
@@ -80,6 +80,18 @@ async def _record_internal_errors(
         return web.json_response({"ok": False, "error": repr(error)}, status=500)
     finally:
         notify()
+
+
+@contextlib.asynccontextmanager
+async def served(app: web.Application) -> AsyncIterator[str]:
+    """`app` on 127.0.0.1 at a free port, for a test's one-off server: its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, HOST, 0).start()
+    try:
+        yield f"http://{HOST}:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
 
 
 class FakeServer:

@@ -35,7 +35,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakes.base import wait_for
+from tests.fakes.base import served, wait_for
 from tests.fakes.png import make_png
 from tests.fakes.telegram import FakeTelegram, utf16_len
 
@@ -395,15 +395,8 @@ async def image_site(files: dict[str, tuple[bytes, str]]) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/{name}", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with served(app) as url:
+        yield url
 
 
 async def test_photo_by_url_is_fetched_and_refused_like_telegram(tg: FakeTelegram) -> None:
