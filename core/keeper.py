@@ -24,7 +24,8 @@ from core.http import threadable
 from core.images import Image, ImageError, fetch_in_thread
 from core.kept import remove_files, save_images
 from core.ledger import Ledger
-from core.relay import RelayClient
+from core.records import Generation
+from core.relay import RelayClient, RelayResult
 from core.store import Store
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,30 @@ class Keeper:
     def folder(self) -> Path:
         """Where a file is kept now: IMAGE_DIR/<year-month>."""
         return self.settings.image_dir / datetime.now(self.settings.zone).strftime("%Y-%m")
+
+    async def record_generated(
+        self, generation_id: int, result: RelayResult
+    ) -> tuple[list[str], list[dict[str, Any]], Generation | None]:
+        """Write the images' files and record them generated: the paths, the images' meta
+        and the row (None while the write must wait; it finishes even if cancelled)."""
+        paths = await asyncio.to_thread(save_images, self.folder(), generation_id, result.images)
+        meta = image_meta(result.images, result.image_urls)
+        writing = asyncio.ensure_future(
+            self.ledger.write_or_later(
+                Store.settle_generated,
+                generation_id,
+                images=meta,
+                paths=paths,
+                request_id=result.request_id,
+                relay_seconds=result.seconds,
+                attempts=result.attempts,
+                rephrased=result.rephrased,
+            )
+        )
+        try:
+            return paths, meta, await asyncio.shield(writing)
+        except asyncio.CancelledError:
+            return paths, meta, await writing  # the images exist: finish recording them
 
     def start(self, generation_id: int, urls: list[str]) -> asyncio.Task[list[Image]]:
         """Download and keep the images; the task gives them (none if the download failed)."""

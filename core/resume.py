@@ -4,11 +4,7 @@ submits another, and records the images as generated (the draw stays charged onc
 
 from __future__ import annotations
 
-import asyncio
-
 from core.images import Image
-from core.keeper import image_meta
-from core.kept import save_images
 from core.models import Family, Model
 from core.records import Generation, Status
 from core.relay_job import RelayJob
@@ -31,18 +27,6 @@ async def resume(service: DrawService, generation: Generation, model: Model) -> 
     mark = await service.store.run(Store.chat_watermark, generation.chat_key, base)
     watermark = generation.params.watermark.apply(mark)
     job = RelayJob(model, generation.params, watermark, task_id=generation.task_id)
-    result = await service.relay.generate(job)
-    images = result.images  # downloaded by `generate`
-    folder = service.keeper.folder()
-    paths = await asyncio.to_thread(save_images, folder, generation.id, images)
-    await service.ledger.write_or_later(
-        Store.settle_generated,
-        generation.id,
-        images=image_meta(images, result.image_urls),
-        paths=paths,
-        request_id=result.request_id,
-        relay_seconds=result.seconds,
-        attempts=result.attempts,
-        rephrased=result.rephrased,
-    )
-    return images
+    result = await service.relay.generate(job)  # downloads the images
+    await service.keeper.record_generated(generation.id, result)
+    return result.images

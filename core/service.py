@@ -17,8 +17,8 @@ from core.access import Access
 from core.config import Settings
 from core.dispatch import Dispatcher
 from core.images import Image
-from core.keeper import Keeper, image_meta
-from core.kept import load_images, save_images
+from core.keeper import Keeper
+from core.kept import load_images
 from core.ledger import Ledger, WriteFailed
 from core.outcome import Delivered, Outcome, Refused, refusal
 from core.params import SEED_MAX, DrawParams
@@ -245,27 +245,10 @@ class DrawService:
     async def _record_images(
         self, generation_id: int, new: NewGeneration, result: RelayResult
     ) -> tuple[Generation, asyncio.Task[list[Image]] | None]:
-        """Keep the files and record the images; when the record cannot be written yet, the
-        images are delivered all the same and the write goes on in the background. Images
-        not downloaded (sent by link) are kept by the keeper once recorded: its task."""
-        folder = self.keeper.folder()
-        paths = await asyncio.to_thread(save_images, folder, generation_id, result.images)
-        meta = image_meta(result.images, result.image_urls)
-        values: dict[str, Any] = {
-            "images": meta,
-            "paths": paths,
-            "request_id": result.request_id,
-            "relay_seconds": result.seconds,
-            "attempts": result.attempts,
-            "rephrased": result.rephrased,
-        }
-        writing = asyncio.ensure_future(
-            self.ledger.write_or_later(Store.settle_generated, generation_id, **values)
-        )
-        try:
-            generation = await asyncio.shield(writing)
-        except asyncio.CancelledError:
-            generation = await writing  # the images exist: finish recording and deliver them
+        """Keep and record the images; when the record cannot be written yet, they are
+        delivered all the same and the write goes on in the background. Images not downloaded
+        (sent by link) are kept by the keeper once recorded: its task."""
+        paths, meta, generation = await self.keeper.record_generated(generation_id, result)
         if generation is None:
             log.warning(
                 "generation %d: delivered before its record could be written", generation_id
