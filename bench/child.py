@@ -9,6 +9,9 @@ from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ROOT = Path(__file__).resolve().parents[1]
+# BENCH_BOT_ROOT=<checkout>: the bot child runs that checkout's code (an earlier design, for a
+# before/after ratio in one run of today's bench and fakes); default this one
+BOT_ROOT = Path(os.environ.get("BENCH_BOT_ROOT") or ROOT).resolve()
 API_KEY = "bench-relay-key"
 
 
@@ -17,7 +20,7 @@ def base_env(folder: Path, relay_url: str) -> dict[str, str]:
     in `folder`, no quota, quiet logs; the adapter's own settings are added to these."""
     return {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(BOT_ROOT),
         "YUNAPI_BASE_URL": relay_url,
         "YUNAPI_API_KEY": API_KEY,
         "DATABASE_PATH": str(folder / "bot.db"),

@@ -22,7 +22,8 @@ from core.request import Place, Requester
 
 if TYPE_CHECKING:
     from core.config import Settings
-    from core.store import Store, StoreThread
+    from core.store import Store
+    from core.store_thread import StoreThread
 
 KEY_PLATFORMS = ("telegram", "discord", "console")
 ID_MAX = 2**63 - 1  # SQLite's largest integer

@@ -150,7 +150,7 @@ class BlockingGet:
         self.proxy = urllib.parse.urlsplit(proxy) if proxy else None
         self.seconds = seconds
         self._connection: http.client.HTTPConnection | None = None
-        self._aborted = False
+        self.aborted = False
 
     def body(self, max_bytes: int) -> bytes:
         """The body (BodyError past `max_bytes` or for a status other than 200; OSError and
@@ -170,7 +170,7 @@ class BlockingGet:
 
     def abort(self) -> None:
         """End the read under way (its thread gets an error at once)."""
-        self._aborted = True
+        self.aborted = True
         connection = self._connection
         if connection is not None and connection.sock is not None:
             with contextlib.suppress(OSError):
@@ -201,7 +201,7 @@ class BlockingGet:
                 target = url
                 headers |= tunnel
         self._connection = connection
-        if self._aborted:
+        if self.aborted:
             raise BodyError("aborted")
         connection.request("GET", target, headers=headers)
         return connection.getresponse()

@@ -11,6 +11,7 @@ import io
 import math
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -125,25 +126,44 @@ async def _download(client: httpx.AsyncClient, url: str, max_bytes: int) -> Imag
     return sniff(data)
 
 
-async def fetch_in_thread(url: str, *, max_bytes: int, seconds: float, proxy: str | None) -> Image:
+async def fetch_in_thread(
+    url: str,
+    *,
+    max_bytes: int,
+    seconds: float,
+    proxy: str | None,
+    then: Callable[[Image], object] | None = None,
+) -> Image:
     """`fetch` on a blocking socket in a worker thread (core.http.BlockingGet): for
     downloads nobody waits for, where the CPU counts more than the loop's own client (no
-    SOCKS or https:// proxy: `core.http.threadable`)."""
+    SOCKS or https:// proxy: `core.http.threadable`). `then(image)` runs in that thread once
+    the image is whole (writing the kept file: one hand-off to a thread, not two), outside
+    the download's deadline."""
     get = BlockingGet(url, proxy=proxy, seconds=seconds)
+
+    def work() -> Image:
+        image = sniff(get.body(max_bytes))
+        if then is not None:
+            then(image)
+        return image
+
+    working = asyncio.get_running_loop().run_in_executor(None, work)
     try:
-        async with asyncio.timeout(seconds):
-            data = await asyncio.to_thread(get.body, max_bytes)
-    except TimeoutError as exc:
-        get.abort()
-        raise ImageError(f"the image download took longer than {seconds:g}s") from exc
+        try:
+            async with asyncio.timeout(seconds):
+                return await asyncio.shield(working)
+        except TimeoutError:
+            get.abort()  # the read ends at once; one already whole finishes `then`
+            return await working
     except asyncio.CancelledError:
         get.abort()
         raise
-    except BodyError as exc:
-        raise ImageError(f"the image download failed: {exc}") from exc
-    except (OSError, http.client.HTTPException) as exc:
+    except (BodyError, OSError, http.client.HTTPException) as exc:
+        if get.aborted:
+            raise ImageError(f"the image download took longer than {seconds:g}s") from exc
+        if isinstance(exc, BodyError):
+            raise ImageError(f"the image download failed: {exc}") from exc
         raise ImageError(f"the image download failed ({type(exc).__name__})") from exc
-    return sniff(data)
 
 
 # -- re-encoding to fit a byte limit ----------------------------------------------------------

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from core.config import Settings
 from core.http import threadable
 from core.images import Image, ImageError, fetch_in_thread
-from core.kept import remove_files, save_images
+from core.kept import kept_path, remove_files, save_images, write_file
 from core.ledger import Ledger
 from core.records import Generation
 from core.relay import RelayClient, RelayResult
@@ -114,7 +115,11 @@ class Keeper:
     ) -> tuple[list[str], list[dict[str, Any]], Generation | None]:
         """Write the images' files and record them generated: the paths, the images' meta
         and the row (None while the write must wait; it finishes even if cancelled)."""
-        paths = await asyncio.to_thread(save_images, self.folder(), generation_id, result.images)
+        paths = (
+            await asyncio.to_thread(save_images, self.folder(), generation_id, result.images)
+            if result.images
+            else []  # sent by link: the keeper writes them once downloaded
+        )
         meta = image_meta(result.images, result.image_urls)
         writing = asyncio.ensure_future(
             self.ledger.write_or_later(
@@ -149,23 +154,54 @@ class Keeper:
         images = await asyncio.shield(task)
         return images or None
 
-    async def _download(self, urls: list[str]) -> list[Image]:
-        """The images, read whole in worker threads (`fetch_in_thread`: nothing waits for
-        them, and the event loop's client costs the bot about twice the CPU); through the
-        relay client where the proxy is one only it speaks (SOCKS)."""
-        proxy = self.settings.https_proxy
+    async def _download(self, generation_id: int, urls: list[str]) -> tuple[list[Image], list[str]]:
+        """The images and the paths of their kept files (none if any could not be written).
+        Each is read whole and written in one worker thread (`fetch_in_thread`: nothing
+        waits for them, and the event loop's client costs the bot about twice the CPU);
+        through the relay client where the proxy is one only it speaks (SOCKS)."""
+        proxy, folder = self.settings.https_proxy, self.folder()
         if not threadable(proxy):
-            return await self.relay.download(urls)
+            images = await self.relay.download(urls)
+            return images, await asyncio.to_thread(save_images, folder, generation_id, images)
         seconds = max(5.0, self.settings.relay_timeout / 2)  # as the relay client's downloads
         limit = self.settings.max_image_bytes
-        fetches = (fetch_in_thread(u, max_bytes=limit, seconds=seconds, proxy=proxy) for u in urls)
-        return list(await asyncio.gather(*fetches))
+        written: list[str | None] = [None] * len(urls)
+
+        def writer(index: int) -> Callable[[Image], None]:
+            def write(image: Image) -> None:
+                path = kept_path(folder, generation_id, index, image)
+                written[index] = str(path)  # before writing: a partial file is removed too
+                try:
+                    write_file(path, image.data)
+                except OSError as error:
+                    written[index] = None
+                    log.warning("generation %d: images not kept (%s)", generation_id, error)
+                    with contextlib.suppress(OSError):
+                        remove_files([str(path)])
+
+            return write
+
+        fetches = (
+            fetch_in_thread(u, max_bytes=limit, seconds=seconds, proxy=proxy, then=writer(n))
+            for n, u in enumerate(urls)
+        )
+        # every download ends before any file is judged: none is written after its removal
+        results = await asyncio.gather(*fetches, return_exceptions=True)
+        images = [r for r in results if isinstance(r, Image)]
+        paths = [p for p in written if p]
+        if len(images) == len(urls) and len(paths) == len(urls):
+            return images, paths
+        await asyncio.to_thread(remove_files, paths)  # all or none
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return images, []
 
     async def _keep(self, generation_id: int, urls: list[str]) -> list[Image]:
         slot = Slot(self._at_once)
         await slot.take()
         try:
-            images = await self._download(urls)
+            images, paths = await self._download(generation_id, urls)
         except ImageError as error:
             slot.give_back()
             log.warning("generation %d: the images could not be kept (%s)", generation_id, error)
@@ -173,10 +209,7 @@ class Keeper:
         except BaseException:
             slot.give_back()
             raise
-        try:
-            paths = await asyncio.to_thread(save_images, self.folder(), generation_id, images)
-        finally:
-            slot.give_back_when_gone(images, HOLD_AT_MOST)
+        slot.give_back_when_gone(images, HOLD_AT_MOST)
         if paths:
             meta = image_meta(images, urls)
             kept = await self.ledger.write_or_later(Store.record_kept, generation_id, paths, meta)

@@ -19,17 +19,31 @@ def save_images(folder: Path, generation_id: int, images: list[Image]) -> list[s
     keeps none: the draw is delivered from memory all the same."""
     paths: list[str] = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         for index, image in enumerate(images):
-            path = folder / f"{generation_id}-{index}.{image.extension}"
+            path = kept_path(folder, generation_id, index, image)
             paths.append(str(path))  # before writing: a partly written file is removed too
-            path.write_bytes(image.data)
+            write_file(path, image.data)
     except OSError as error:
         log.warning("generation %d: images not kept (%s)", generation_id, error)
         with contextlib.suppress(OSError):
             remove_files(paths)
         return []
     return paths
+
+
+def kept_path(folder: Path, generation_id: int, index: int, image: Image) -> Path:
+    return folder / f"{generation_id}-{index}.{image.extension}"
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write `data` as the file `path` (its folder made if need be), its blocks reserved up
+    front: ext4 otherwise reserves them page by page, which cost 1-4 ms of CPU for a 4 MB
+    picture against 0.6-1 ms so (README, Benchmarks)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as file:
+        if data and hasattr(os, "posix_fallocate"):  # Linux; elsewhere a plain write
+            os.posix_fallocate(file.fileno(), 0, len(data))
+        file.write(data)
 
 
 def load_images(generation: Generation) -> list[Image]:

@@ -14,7 +14,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
-from core.store import Store, StoreThread
+from core.store import Store
+from core.store_thread import StoreThread
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class Ledger:
         async def keep_trying() -> None:
             name = getattr(fn, "__name__", fn)
             try:
-                await self.store.run(fn, *args, **kwargs)
+                await self.store.quick(fn, *args, **kwargs)
                 return  # the usual case: written at once, nothing to say
             except sqlite3.OperationalError as error:
                 log.warning("store write %s failed (%s); retrying in the background", name, error)
@@ -109,7 +110,7 @@ class Ledger:
         pause = FIRST_PAUSE
         while True:
             try:
-                return await self.store.run(fn, *args, **kwargs)
+                return await self.store.quick(fn, *args, **kwargs)
             except sqlite3.OperationalError as error:  # locked, busy, disk full, I/O error
                 if loop.time() + pause > deadline:
                     raise WriteFailed(str(error)) from error

@@ -18,7 +18,8 @@ from core.front import Front
 from core.kept import remove_files
 from core.relay import RelayClient
 from core.service import QUEUE_DEADLINE, DrawService
-from core.store import Store, StoreThread
+from core.store import Store
+from core.store_thread import StoreThread
 
 log = logging.getLogger(__name__)
 

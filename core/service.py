@@ -41,7 +41,8 @@ from core.relay_job import RelayJob
 from core.request import Picture, Place, Progress, Requester
 from core.secrets import scrub_secrets
 from core.sources import Sources
-from core.store import Store, StoreThread
+from core.store import Store
+from core.store_thread import StoreThread
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,8 @@ from core.models import Model, ModelTable
 from core.outcome import Refused
 from core.params import DrawParams
 from core.request import Picture, Place
-from core.store import Store, StoreThread
+from core.store import Store
+from core.store_thread import StoreThread
 
 log = logging.getLogger(__name__)
 

@@ -1,21 +1,19 @@
 """Store: users, chats, generations and limits in SQLite through sqlite-utils.
 
-`Store` is synchronous and quick; the bots reach it through `StoreThread`, which runs every call
-on one dedicated thread so the event loop never waits on the disk and the connection is never
-shared between threads. Quota is reserved by one INSERT … SELECT … WHERE statement, so no
+`Store` is synchronous and quick; the bots reach it through `StoreThread`
+(core/store_thread.py), which runs each call on one dedicated thread, or on the loop when it
+need not wait. Quota is reserved by one INSERT … SELECT … WHERE statement, so no
 number of concurrent draws can pass a limit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -356,29 +354,3 @@ class Store(Upkeep, Processes):
             [user_key, limit, offset],
         )
         return [Generation.from_row(row) for row in rows]
-
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-class StoreThread:
-    """The one thread that owns the Store: `await thread.run(Store.history, key, 10)` runs
-    the call there, so the event loop never blocks on SQLite and the connection is never
-    shared between threads."""
-
-    def __init__(self, path: Path | str) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._store: Store = self._executor.submit(Store, path).result()
-
-    async def run(
-        self, fn: Callable[Concatenate[Store, P], T], /, *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """`fn(store, *args, **kwargs)` on the store's thread."""
-        loop = asyncio.get_running_loop()
-        store = self._store
-        return await loop.run_in_executor(self._executor, lambda: fn(store, *args, **kwargs))
-
-    def close(self) -> None:
-        self._executor.submit(self._store.close).result()
-        self._executor.shutdown(wait=True)

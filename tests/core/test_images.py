@@ -7,6 +7,7 @@ import asyncio
 import functools
 import io
 import struct
+import threading
 import time
 import zlib
 from collections.abc import AsyncIterator
@@ -304,3 +305,26 @@ async def test_fetch_in_thread_gives_up_on_a_body_that_trickles_past_its_time(
 async def test_fetch_in_thread_refuses_what_is_not_an_http_link() -> None:
     with pytest.raises(ImageError, match="not an http"):
         await fetch_whole("ftp://relay/i.png")
+
+
+async def test_fetch_in_thread_hands_the_whole_image_to_then_in_its_thread(server: str) -> None:
+    seen: list[tuple[bytes, str]] = []
+
+    def then(image: Image) -> None:
+        seen.append((image.data, threading.current_thread().name))
+
+    image = await fetch_in_thread(
+        server + "/photo", max_bytes=20_000_000, seconds=10, proxy=None, then=then
+    )
+    assert seen == [(image.data, seen[0][1])] and image.data == make_photo(1536, 1024, seed=7)
+    assert seen[0][1] != threading.current_thread().name  # the worker's, not the loop's
+
+
+async def test_fetch_in_thread_never_calls_then_for_a_download_cut_short(server: str) -> None:
+    seen: list[Image] = []
+    with pytest.raises(ImageError, match=r"took longer than 0\.3s"):
+        await fetch_in_thread(
+            server + "/trickle", max_bytes=20_000_000, seconds=0.3, proxy=None, then=seen.append
+        )
+    await asyncio.sleep(0.3)  # the worker has long ended
+    assert seen == []

@@ -15,7 +15,8 @@ import pytest
 from core.params import WatermarkChoice
 from core.records import AlreadyHandled, Denied, Limits, Reserved
 from core.schema import migrations
-from core.store import Store, StoreThread
+from core.store import Store
+from core.store_thread import StoreThread
 from tests.conftest import new_generation as new
 
 DAY = "2025-03-01"
