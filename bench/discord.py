@@ -89,7 +89,7 @@ async def bench(folder: Path, realistic: bool = False) -> int:
             await bot.start()
             print(f"bot child ready (RSS {bot.memory_mb('VmRSS'):.0f} MB)")
             await bot.draw(1, "warm-up")
-            for users, repeats in ((1, 10), (10, 5)):
+            for users, repeats in ((1, 10), (10, 20)):
                 before = bot.cpu_seconds()
                 for repeat in range(repeats):
                     await bot.draw(users, f"round-{users}-{repeat}")

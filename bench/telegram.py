@@ -228,7 +228,7 @@ async def measure(bot: Bot, relay: FakeRelay) -> None:
     for users in (1, 10, 100):
         # CPU is read in 10 ms ticks: rounds of 1 and 10 users are repeated so that their
         # figure per draw is not one or two ticks
-        repeats = {1: 10, 10: 5}.get(users, 1)
+        repeats = {1: 10, 10: 20}.get(users, 1)
         bot_cpu, own_cpu, loop_cpu = bot.cpu_seconds(), cpu_seconds(), bot.loop_cpu()
         calls_before = len(bot.tg.calls)
         values: list[float] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -80,6 +81,21 @@ def fail(message: str) -> int:
     return 2
 
 
+# A draw makes a few thousand short-lived objects, nearly all freed by reference counting;
+# the cycle collector's youngest generation runs every GC_YOUNG allocations (Python's 700
+# made it run every few draws) and never walks start-up's objects again (gc.freeze).
+GC_YOUNG = 20_000
+
+
+def settle_heap() -> None:
+    """After start-up: what is alive now (modules, settings, the core) lives as long as the
+    process, and is moved out of the collector's sight. At 10 users drawing at once the
+    collector cost about 0.5 ms of CPU per draw, 0.05 ms after (README, Benchmarks)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, 10, 10)
+
+
 class AdapterFailed(Exception):
     """An adapter stopped by itself (not asked to): the process exits non-zero."""
 
@@ -105,6 +121,7 @@ async def serve(settings: Settings, names: list[str]) -> None:
                 variable = "PORT" if web.port == settings.port else "HEALTH_PORT"
                 raise SettingRejected(variable, f"({web.port}) cannot be used: {error}") from None
         adapters_stop = asyncio.Event()
+        settle_heap()
         tasks = [
             asyncio.create_task(adapter(core, adapters_stop, web), name=name)
             for name, adapter in adapters.items()

@@ -12,11 +12,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from core import messages
 from core.images import Image
 from core.models import JIMENG_21, Model
 from core.records import Generation
+
+if TYPE_CHECKING:
+    from core.keeper import Download
 
 CAPTION_PROMPT_LIMIT = 900
 
@@ -130,7 +134,7 @@ class Pictures:
     lang: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     original: bool = False
-    later: asyncio.Future[list[Image]] | None = None
+    later: Download | None = None
     model: str = ""  # the model's note in the caption ("" without MODELS_FILE)
 
     @property
@@ -145,7 +149,7 @@ class Pictures:
         download failed."""
         if self.images or self.later is None:
             return self
-        return replace(self, images=await asyncio.shield(self.later), later=None)
+        return replace(self, images=await asyncio.shield(self.later.now()), later=None)
 
     def caption(
         self,
@@ -184,11 +188,11 @@ class Pictures:
     def send_failed(self) -> str:
         """The sentence when the platform refused the pictures; when they could not even be
         downloaded (so nothing is kept for /original either), that one."""
-        later = self.later
+        later = self.later.task if self.later is not None else None
         if later is not None and later.done() and not later.cancelled() and not later.exception():
             missing = not later.result()
         else:
-            missing = later is None and not self.images
+            missing = self.later is None and not self.images
         key = "image" if missing and not self.original else "send_failed"
         return messages.text(key, self.lang, id=self.generation.id)
 

@@ -7,12 +7,12 @@ is resolved here, once per request.
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from core import messages
 from core.account import Account
@@ -28,6 +28,9 @@ from core.recovery import Courier, Recovery
 from core.request import Request
 from core.service import DrawService
 from core.store import Store
+
+if TYPE_CHECKING:
+    from core.keeper import Download
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,7 @@ class Front:
     async def delivered(self, receipt: Receipt) -> None:
         """An adapter posted a generation: it is delivered (and charged), with the platform's
         file references. A write that must wait goes on in the background."""
+        self.service.keeper.want(receipt.generation_id)  # its kept copy, if it waits
         await self.service.ledger.write_or_later(
             Store.settle_delivered, receipt.generation_id, receipt.platform, receipt.file_refs
         )
@@ -90,6 +94,7 @@ class Front:
     async def undelivered(self, pictures: Pictures) -> Say:
         """The platform refused the pictures: the draw is refunded (its files stay for
         /original) and this is the sentence to say instead."""
+        self.service.keeper.want(pictures.generation.id)  # its kept copy, if it waits
         await self.service.ledger.write_or_later(
             Store.settle_failure, pictures.generation.id, kind="send_failed", status="failed"
         )
@@ -119,7 +124,7 @@ class Front:
         generation: Generation,
         images: list[Image],
         lang: str,
-        later: asyncio.Future[list[Image]] | None = None,
+        later: Download | None = None,
     ) -> Pictures:
         """A generation's pictures, its caption naming the model where there is a choice."""
         table = self.models.table

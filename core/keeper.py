@@ -2,11 +2,13 @@
 
 When the relay gives links and the adapter can hand a link over (Telegram's sendPhoto by
 URL), the draw is answered as soon as it is recorded, without its bytes; the kept copy (for
-/original, delivery after a restart and retention) is downloaded meanwhile, written under
-IMAGE_DIR and recorded beside the record (`Store.record_kept`), never touching its phase.
-The adapter awaits the same download when it needs the bytes after all (Telegram refused
-the link). A crash before the copy is written leaves a delivered record without files:
-/original then says the file is gone, as after retention.
+/original, delivery after a restart and retention) is downloaded once the platform has the
+photo (or could not take it), so the two fetches of the same picture never share the relay
+CDN's bandwidth while the asker waits. It is written under IMAGE_DIR and recorded beside the
+record (`Store.record_kept`), never touching its phase. The adapter awaits the same download
+when it needs the bytes after all (Telegram refused the link). A crash before the copy is
+written leaves a generated record, which the next process delivers from the relay's link,
+or a delivered one without files: /original then says the file is gone, as after retention.
 """
 
 from __future__ import annotations
@@ -33,6 +35,20 @@ log = logging.getLogger(__name__)
 
 KEEP_AT_ONCE = 4
 HOLD_AT_MOST = 120.0  # seconds a download's slot stays taken by its pictures still in memory
+WAIT_AT_MOST = 30.0  # seconds a kept copy waits to be wanted before it is downloaded anyway
+
+
+class Download:
+    """A draw's kept copy on its way: `task` gives the images; `now()` wants them at once
+    (a platform that needs the bytes after all, /original) and gives the task."""
+
+    def __init__(self, task: asyncio.Task[list[Image]], go: asyncio.Event) -> None:
+        self.task = task
+        self._go = go
+
+    def now(self) -> asyncio.Task[list[Image]]:
+        self._go.set()
+        return self.task
 
 
 class Slot:
@@ -105,6 +121,7 @@ class Keeper:
         self.ledger = ledger
         self.settings = settings
         self._tasks: dict[int, asyncio.Task[list[Image]]] = {}
+        self._go: dict[int, asyncio.Event] = {}
 
     def folder(self) -> Path:
         """Where a file is kept now: IMAGE_DIR/<year-month>."""
@@ -138,12 +155,29 @@ class Keeper:
         except asyncio.CancelledError:
             return paths, meta, await writing  # the images exist: finish recording them
 
-    def start(self, generation_id: int, urls: list[str]) -> asyncio.Task[list[Image]]:
-        """Download and keep the images; the task gives them (none if the download failed)."""
-        task = asyncio.create_task(self._keep(generation_id, urls))
+    def start(self, generation_id: int, urls: list[str], *, now: bool = True) -> Download:
+        """Download and keep the images; the download's task gives them (none if it failed).
+        `now` False: only once wanted (`want`: the photo was delivered, or its images are
+        asked for), or after WAIT_AT_MOST seconds, so the platform fetching the same links
+        for the asker has them to itself meanwhile."""
+        go = asyncio.Event()
+        if now:
+            go.set()
+        task = asyncio.create_task(self._keep(generation_id, urls, go))
         self._tasks[generation_id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(generation_id, None))
-        return task
+        self._go[generation_id] = go
+        task.add_done_callback(lambda _: self._forget(generation_id))
+        return Download(task, go)
+
+    def want(self, generation_id: int) -> None:
+        """The kept copy of this draw may be downloaded now (if it waits)."""
+        go = self._go.get(generation_id)
+        if go is not None:
+            go.set()
+
+    def _forget(self, generation_id: int) -> None:
+        self._tasks.pop(generation_id, None)
+        self._go.pop(generation_id, None)
 
     async def kept(self, generation_id: int) -> list[Image] | None:
         """The images of a draw whose copy is still downloading (None if none is): so
@@ -151,6 +185,7 @@ class Keeper:
         task = self._tasks.get(generation_id)
         if task is None:
             return None
+        self.want(generation_id)
         images = await asyncio.shield(task)
         return images or None
 
@@ -197,7 +232,10 @@ class Keeper:
                 raise result
         return images, []
 
-    async def _keep(self, generation_id: int, urls: list[str]) -> list[Image]:
+    async def _keep(self, generation_id: int, urls: list[str], go: asyncio.Event) -> list[Image]:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(WAIT_AT_MOST):
+                await go.wait()
         slot = Slot(self._at_once)
         await slot.take()
         try:
@@ -221,6 +259,8 @@ class Keeper:
         """At shutdown: give the downloads `grace` seconds; how many were cut short."""
         if not self._tasks:
             return 0
+        for go in self._go.values():  # nothing waits any more: keep what can be kept
+            go.set()
         _, late = await asyncio.wait(set(self._tasks.values()), timeout=grace)
         for task in late:
             task.cancel()

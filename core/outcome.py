@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +13,7 @@ from core.records import Denied, Generation
 
 if TYPE_CHECKING:
     from core.config import Settings
+    from core.keeper import Download
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Delivered:
     generation: Generation
     images: list[Image]
     repeat: bool = False
-    later: asyncio.Future[list[Image]] | None = None
+    later: Download | None = None
 
 
 @dataclass(frozen=True)

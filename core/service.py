@@ -17,7 +17,7 @@ from core.access import Access
 from core.config import Settings
 from core.dispatch import Dispatcher
 from core.images import Image
-from core.keeper import Keeper
+from core.keeper import Download, Keeper
 from core.kept import load_images
 from core.ledger import Ledger, WriteFailed
 from core.outcome import Delivered, Outcome, Refused, refusal
@@ -245,7 +245,7 @@ class DrawService:
 
     async def _record_images(
         self, generation_id: int, new: NewGeneration, result: RelayResult
-    ) -> tuple[Generation, asyncio.Task[list[Image]] | None]:
+    ) -> tuple[Generation, Download | None]:
         """Keep and record the images; when the record cannot be written yet, they are
         delivered all the same and the write goes on in the background. Images not downloaded
         (sent by link) are kept by the keeper once recorded: its task."""
@@ -257,7 +257,11 @@ class DrawService:
             generation = unrecorded(
                 new, generation_id, paths, meta, result.request_id, result.seconds
             )
-        later = None if result.images else self.keeper.start(generation_id, result.image_urls)
+        later = (
+            None
+            if result.images
+            else self.keeper.start(generation_id, result.image_urls, now=False)
+        )
         return generation, later
 
     def cancel(self, user_key: str, generation_id: int | None = None) -> int | None:

@@ -9,6 +9,7 @@ healthcheck command itself is run against a small HTTP server.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import re
 import subprocess
@@ -22,7 +23,7 @@ from typing import Any, cast
 
 import pytest
 
-from bots.__main__ import web_server
+from bots.__main__ import GC_YOUNG, settle_heap, web_server
 from core.config import Settings
 from core.root import Core
 from tests.bots.conftest import TG_TOKEN
@@ -240,3 +241,16 @@ async def test_python_m_bots_with_port_set_answers_healthz_there_in_polling_mode
             process.terminate()
         _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
+
+
+def test_after_start_up_the_collector_leaves_start_ups_objects_alone() -> None:
+    """What start-up made is frozen out of the cycle collector's walks, and its youngest
+    generation runs every GC_YOUNG allocations (drawbot's objects die by reference count)."""
+    threshold = gc.get_threshold()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 10_000  # the modules' functions, classes and dicts
+        assert gc.get_threshold() == (GC_YOUNG, 10, 10)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -537,6 +537,31 @@ async def test_an_unsendable_picture_gets_a_sentence_and_is_not_charged(
     assert await used_today(tg_core, "telegram:1") == 0
 
 
+async def test_the_kept_copy_is_fetched_once_telegram_has_the_photo(
+    tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
+) -> None:
+    """Telegram fetches the photo by its link alone; the bot's kept copy follows once the
+    photo is delivered, not beside Telegram's fetch (from a slow relay CDN the two would
+    share its bandwidth, and the asker would wait for both)."""
+    tg.hold_photos(landed=True)  # the user has the photo; the bot has not heard back yet
+    tg.user_sends(text="/draw a fox", user_id=1)
+    await wait_for(lambda: tg.held_photos == 1, within=5, what="the photo to land")
+    await asyncio.sleep(0.3)
+    assert [agent.split("/")[0] for agent in relay.image_agents] == [
+        "TelegramBot (like TwitterBot)"
+    ]
+    assert (await stored(tg_bot, 1, lambda g: True)).image_paths == []
+    tg.release_photos()
+    generation = await stored(tg_bot, 1, lambda g: bool(g.image_paths))
+    assert generation.status == "delivered"
+    assert [agent.split("/")[0] for agent in relay.image_agents] == [
+        "TelegramBot (like TwitterBot)",
+        "drawbot",
+    ]
+    kept = await asyncio.to_thread(Path(generation.image_paths[0]).read_bytes)
+    assert kept == tg.sent[0].files[0]  # the very picture Telegram fetched
+
+
 async def test_a_link_gone_before_the_kept_copy_is_fetched(
     tg: FakeTelegram, relay: FakeRelay, tg_bot: Core
 ) -> None:

@@ -37,7 +37,7 @@ async def test_no_more_downloads_while_every_slot_is_held_by_pictures_in_memory(
 ) -> None:
     draws = await answered_by_link(core, KEEP_AT_ONCE + 2)
     slots = core.service.keeper._at_once
-    futures = [d.later for d in draws if d.later is not None]
+    futures = [d.later.now() for d in draws if d.later is not None]
     draws.clear()
     await wait_for(lambda: sum(f.done() for f in futures) == KEEP_AT_ONCE, 10, "4 kept")
     held = [f.result() for f in futures if f.done()]

@@ -101,9 +101,11 @@ async def killed_during_upload(deploy: Deployment, *, landed: bool) -> dict[str,
     old = await deploy.start("old")
     asked = await deploy.draw(1)
     await wait_for(lambda: deploy.tg.held_photos, WITHIN, "the upload to be held")
-    # the kept copy is downloaded beside the sending (the photo goes by link)
-    await wait_for(lambda: deploy.row_of(1)["image_paths"], WITHIN, "the kept copy")
+    # the photo goes by link; the kept copy waits until Telegram has it, so there is none
+    await asyncio.sleep(0.3)
     assert deploy.row_of(1)["status"] == "generated"
+    assert deploy.row_of(1)["image_paths"] == []
+    assert not [agent for agent in deploy.relay.image_agents if agent.startswith("drawbot")]
     await old.kill()
     # the held upload ends with the dead connection, before the hold is lifted
     await wait_for(lambda: not deploy.tg.held_photos, WITHIN, "the held upload to end")
@@ -121,21 +123,21 @@ async def killed_during_upload(deploy: Deployment, *, landed: bool) -> dict[str,
     assert deploy.counted(1) == 1
     assert NONE_LEFT in await deploy.quota(1)
     assert not any(NO_QUOTA_USED in text for text in deploy.texts(1))
-    assert len(deploy.relay.calls) == 1  # delivered from the kept file, not drawn again
+    assert len(deploy.relay.calls) == 1  # delivered from the relay's link, not drawn again
+    assert row["image_paths"]  # and kept by the new process
     return row
 
 
 async def test_killed_during_the_upload_that_never_landed(deploy: Deployment) -> None:
-    """Killed while Telegram held the photo unposted: the new process delivers the kept file;
-    the user gets the picture once."""
+    """Killed while Telegram held the photo unposted: the new process delivers it from the
+    relay's link (and keeps it); the user gets the picture once."""
     await killed_during_upload(deploy, landed=False)
     assert len(deploy.photos(1)) == 1
 
 
 async def test_killed_during_the_upload_that_landed(deploy: Deployment) -> None:
     """Killed after Telegram posted the photo but before the bot heard back: the new process
-    cannot know it landed and delivers the kept file again; the user gets it twice (charged
-    once)."""
+    cannot know it landed and delivers it again; the user gets it twice (charged once)."""
     await killed_during_upload(deploy, landed=True)
     first, second = deploy.photos(1)
     assert first.files == second.files

@@ -339,6 +339,7 @@ class FakeRelay(FakeServer):
         self.drawing = 0  # valid calls being drawn now (the limit counts these)
         self.pushed_back = 0  # calls answered 50430 because of concurrency_limit
         self.image_fetches = 0
+        self.image_agents: list[str] = []  # the User-Agent of every image download, in order
         self._queue: deque[Reply] = deque()
         self._images: dict[str, _Image] = {}
         self._served: dict[str, int] = {}  # downloads of images whose links expire
@@ -630,6 +631,7 @@ class FakeRelay(FakeServer):
         self._tasks.add(task)
         try:
             self.image_fetches += 1
+            self.image_agents.append(request.headers.get("User-Agent", ""))
             name = request.match_info["name"].rpartition(".")[0]
             image = self._images.get(name)
             if image is None:
