@@ -83,3 +83,19 @@ async def test_the_loop_never_checkpoints_the_thread_does(
     # a reservation writes about 7 pages: 400 without a checkpoint leave a log of 12 MB;
     # checkpointed every 20, it starts over each time and stays near 150 pages
     assert wal.stat().st_size < 400 * 4096
+
+
+async def test_a_burst_of_quick_writes_spills_to_the_thread_paced_ones_do_not(
+    thread: StoreThread,
+) -> None:
+    """Back to back (a hundred relay answers at once) the loop would do nothing but SQLite:
+    past QUICK_BUDGET the calls go to the thread. Paced as draws come, all stay on the loop."""
+    loop_thread = threading.current_thread().name
+    paced = []
+    for n in range(20):
+        paced.append((await thread.quick(reserve, f"paced:{n}"))[1])
+        await asyncio.sleep(0.01)
+    assert set(paced) == {loop_thread} and thread.spilled == 0
+    burst = [(await thread.quick(reserve, f"burst:{n}"))[1] for n in range(600)]
+    assert thread.spilled > 0
+    assert burst[0] == loop_thread and any(name.startswith("sqlite") for name in burst)
