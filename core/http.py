@@ -9,6 +9,7 @@ import http.client
 import io
 import socket
 import ssl
+import threading
 import urllib.parse
 from collections.abc import AsyncIterator
 
@@ -150,6 +151,7 @@ class BlockingGet:
         self.proxy = urllib.parse.urlsplit(proxy) if proxy else None
         self.seconds = seconds
         self._connection: http.client.HTTPConnection | None = None
+        self._place: Place = ("", "", 0, None)
         self.aborted = False
 
     def body(self, max_bytes: int) -> bytes:
@@ -163,9 +165,12 @@ class BlockingGet:
                 self._close()
                 continue
             try:
-                return _whole(response, max_bytes)
-            finally:
+                data = _whole(response, max_bytes)
+            except BaseException:
                 self._close()
+                raise
+            self._release(response)
+            return data
         raise BodyError(f"more than {MAX_REDIRECTS} redirects")
 
     def abort(self) -> None:
@@ -183,33 +188,86 @@ class BlockingGet:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
         headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
-        connection: http.client.HTTPConnection
-        if self.proxy is None:
-            connection = _connection(parts.scheme, parts.hostname, port, self.seconds)
-        else:
-            proxy_port = self.proxy.port or 80
-            tunnel = {"Proxy-Authorization": auth} if (auth := _proxy_auth(self.proxy)) else {}
-            if parts.scheme == "https":  # CONNECT through the proxy, TLS inside
-                connection = _connection(
-                    "https", self.proxy.hostname or "", proxy_port, self.seconds
-                )
-                connection.set_tunnel(parts.hostname, port, headers=tunnel)
-            else:  # a plain request for the whole URL
-                connection = _connection(
-                    "http", self.proxy.hostname or "", proxy_port, self.seconds
-                )
-                target = url
-                headers |= tunnel
+        if self.proxy is not None and parts.scheme == "http":  # the whole URL to the proxy
+            target = url
+            if auth := _proxy_auth(self.proxy):
+                headers["Proxy-Authorization"] = auth
+        self._place = (parts.scheme, parts.hostname, port, self.proxy)
+        reused = IDLE.take(self._place)
+        connection = reused or self._open(parts.scheme, parts.hostname, port)
         self._connection = connection
         if self.aborted:
             raise BodyError("aborted")
+        try:
+            if reused is not None and reused.sock is not None:
+                reused.sock.settimeout(self.seconds)
+            connection.request("GET", target, headers=headers)
+            return connection.getresponse()
+        except (ConnectionError, http.client.BadStatusLine):
+            if reused is None or self.aborted:
+                raise
+        # the server had closed the idle connection meanwhile: once more on a new one
+        reused.close()
+        connection = self._connection = self._open(parts.scheme, parts.hostname, port)
         connection.request("GET", target, headers=headers)
         return connection.getresponse()
+
+    def _open(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
+        if self.proxy is None:
+            return _connection(scheme, host, port, self.seconds)
+        proxy_host, proxy_port = self.proxy.hostname or "", self.proxy.port or 80
+        if scheme == "http":
+            return _connection("http", proxy_host, proxy_port, self.seconds)
+        connection = _connection("https", proxy_host, proxy_port, self.seconds)
+        tunnel = {"Proxy-Authorization": auth} if (auth := _proxy_auth(self.proxy)) else {}
+        connection.set_tunnel(host, port, headers=tunnel)  # CONNECT through the proxy
+        return connection
+
+    def _release(self, response: http.client.HTTPResponse) -> None:
+        """After a whole body: the connection waits for the next download to the same place
+        (unless the server is closing it)."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if response.will_close or not response.isclosed() or self.aborted:
+            connection.close()
+        else:
+            IDLE.give(self._place, connection)
 
     def _close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+Place = tuple[str, str, int, urllib.parse.SplitResult | None]
+
+
+class Idle:
+    """Connections a whole download has left open, by place (scheme, host, port, proxy), for
+    the next download there: a new connection per picture cost 0.2-0.4 ms of CPU more for a
+    1.87 MB picture over plain HTTP here, and with TLS a handshake each."""
+
+    def __init__(self, per_place: int = 4) -> None:
+        self.per_place = per_place
+        self._lock = threading.Lock()
+        self._idle: dict[Place, list[http.client.HTTPConnection]] = {}
+
+    def take(self, place: Place) -> http.client.HTTPConnection | None:
+        with self._lock:
+            waiting = self._idle.get(place)
+            return waiting.pop() if waiting else None
+
+    def give(self, place: Place, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            waiting = self._idle.setdefault(place, [])
+            if len(waiting) < self.per_place:
+                waiting.append(connection)
+                return
+        connection.close()
+
+
+IDLE = Idle()
 
 
 def _connection(scheme: str, host: str, port: int, seconds: float) -> http.client.HTTPConnection:

@@ -328,3 +328,28 @@ async def test_fetch_in_thread_never_calls_then_for_a_download_cut_short(server:
         )
     await asyncio.sleep(0.3)  # the worker has long ended
     assert seen == []
+
+
+async def test_downloads_to_one_place_share_a_connection_and_outlive_its_closing() -> None:
+    """One after another to the same host, downloads go over one kept-open connection; one
+    that the server closed while it was idle is replaced, without an error."""
+    photo = make_png(64, 48)
+    peers: list[object] = []
+    transports: list[asyncio.BaseTransport] = []
+
+    async def one(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        peers.append(request.transport.get_extra_info("peername"))
+        transports.append(request.transport)
+        return web.Response(body=photo, content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/p", one)
+    async with served(app) as url:
+        for _ in range(3):
+            assert (await fetch_whole(url + "/p")).data == photo
+        assert len(peers) == 3 and len(set(peers)) == 1
+        transports[-1].close()  # the server ends the idle connection
+        await asyncio.sleep(0.1)
+        assert (await fetch_whole(url + "/p")).data == photo
+        assert len(set(peers)) == 2
