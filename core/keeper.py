@@ -25,7 +25,7 @@ from typing import Any
 from core.config import Settings
 from core.http import threadable
 from core.images import Image, ImageError, fetch_in_thread
-from core.kept import kept_path, remove_files, save_images, write_file
+from core.kept import remove_files, save_image, save_images
 from core.ledger import Ledger
 from core.records import Generation
 from core.relay import RelayClient, RelayResult
@@ -120,8 +120,7 @@ class Keeper:
         self._at_once = asyncio.Semaphore(KEEP_AT_ONCE)
         self.ledger = ledger
         self.settings = settings
-        self._tasks: dict[int, asyncio.Task[list[Image]]] = {}
-        self._go: dict[int, asyncio.Event] = {}
+        self._downloads: dict[int, Download] = {}
 
     def folder(self) -> Path:
         """Where a file is kept now: IMAGE_DIR/<year-month>."""
@@ -164,29 +163,23 @@ class Keeper:
         if now:
             go.set()
         task = asyncio.create_task(self._keep(generation_id, urls, go))
-        self._tasks[generation_id] = task
-        self._go[generation_id] = go
-        task.add_done_callback(lambda _: self._forget(generation_id))
-        return Download(task, go)
+        download = self._downloads[generation_id] = Download(task, go)
+        task.add_done_callback(lambda _: self._downloads.pop(generation_id, None))
+        return download
 
     def want(self, generation_id: int) -> None:
         """The kept copy of this draw may be downloaded now (if it waits)."""
-        go = self._go.get(generation_id)
-        if go is not None:
-            go.set()
-
-    def _forget(self, generation_id: int) -> None:
-        self._tasks.pop(generation_id, None)
-        self._go.pop(generation_id, None)
+        download = self._downloads.get(generation_id)
+        if download is not None:
+            download.now()
 
     async def kept(self, generation_id: int) -> list[Image] | None:
         """The images of a draw whose copy is still downloading (None if none is): so
         /original right after the photo gets the file, not "no longer kept"."""
-        task = self._tasks.get(generation_id)
-        if task is None:
+        download = self._downloads.get(generation_id)
+        if download is None:
             return None
-        self.want(generation_id)
-        images = await asyncio.shield(task)
+        images = await asyncio.shield(download.now())
         return images or None
 
     async def _download(self, generation_id: int, urls: list[str]) -> tuple[list[Image], list[str]]:
@@ -204,15 +197,7 @@ class Keeper:
 
         def writer(index: int) -> Callable[[Image], None]:
             def write(image: Image) -> None:
-                path = kept_path(folder, generation_id, index, image)
-                written[index] = str(path)  # before writing: a partial file is removed too
-                try:
-                    write_file(path, image.data)
-                except OSError as error:
-                    written[index] = None
-                    log.warning("generation %d: images not kept (%s)", generation_id, error)
-                    with contextlib.suppress(OSError):
-                        remove_files([str(path)])
+                written[index] = save_image(folder, generation_id, index, image)
 
             return write
 
@@ -257,11 +242,11 @@ class Keeper:
 
     async def close(self, grace: float) -> int:
         """At shutdown: give the downloads `grace` seconds; how many were cut short."""
-        if not self._tasks:
+        if not self._downloads:
             return 0
-        for go in self._go.values():  # nothing waits any more: keep what can be kept
-            go.set()
-        _, late = await asyncio.wait(set(self._tasks.values()), timeout=grace)
+        # nothing waits any more: keep what can be kept
+        tasks = {download.now() for download in self._downloads.values()}
+        _, late = await asyncio.wait(tasks, timeout=grace)
         for task in late:
             task.cancel()
         return len(late)
