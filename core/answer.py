@@ -7,7 +7,6 @@ passed in by the adapter as plain values.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -149,7 +148,7 @@ class Pictures:
         download failed."""
         if self.images or self.later is None:
             return self
-        return replace(self, images=await asyncio.shield(self.later.now()), later=None)
+        return replace(self, images=await self.later.images(), later=None)
 
     def caption(
         self,

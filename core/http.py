@@ -7,6 +7,7 @@ import contextlib
 import functools
 import http.client
 import io
+import mmap
 import socket
 import ssl
 import threading
@@ -137,7 +138,7 @@ def threadable(proxy: str | None) -> bool:
 class BlockingGet:
     """One GET whose body is read whole on a blocking socket, in a worker thread.
 
-    The body goes into one buffer of its Content-Length, filled by the socket file's own
+    The body goes into a buffer of the caller's (`Buffers`), filled by the socket file's own
     read loop (C, no Python per chunk); without a Content-Length, up to the cap. The event
     loop's transport hands a 4 MB picture over as a few hundred chunks, each a trip through
     the loop, aiohttp and httpx: this costs the bot's event loop nothing and the process
@@ -154,9 +155,10 @@ class BlockingGet:
         self._place: Place = ("", "", 0, None)
         self.aborted = False
 
-    def body(self, max_bytes: int) -> bytes:
-        """The body (BodyError past `max_bytes` or for a status other than 200; OSError and
-        http.client.HTTPException when the connection fails)."""
+    def body_into(self, buffer: memoryview, max_bytes: int) -> int:
+        """Read the body into `buffer` (at least `max_bytes` + 1 long); its length. BodyError
+        past `max_bytes` or for a status other than 200; OSError and
+        http.client.HTTPException when the connection fails."""
         url = self.url
         for _ in range(MAX_REDIRECTS + 1):
             response = self._get(url)
@@ -165,12 +167,12 @@ class BlockingGet:
                 self._close()
                 continue
             try:
-                data = _whole(response, max_bytes)
+                size = _whole_into(response, buffer, max_bytes)
             except BaseException:
                 self._close()
                 raise
             self._release(response)
-            return data
+            return size
         raise BodyError(f"more than {MAX_REDIRECTS} redirects")
 
     def abort(self) -> None:
@@ -289,15 +291,60 @@ def _proxy_auth(proxy: urllib.parse.SplitResult) -> str | None:
     return "Basic " + base64.b64encode(pair.encode()).decode()
 
 
-def _whole(response: http.client.HTTPResponse, max_bytes: int) -> bytes:
+def _whole_into(response: http.client.HTTPResponse, buffer: memoryview, max_bytes: int) -> int:
     too_large = f"the body is larger than {max_bytes} bytes"
     if response.status != 200:
         raise BodyError(f"HTTP {response.status}")
-    if response.length is not None:  # Content-Length: one read into a buffer of that size
-        if response.length > max_bytes:
+    if len(buffer) <= max_bytes:
+        raise ValueError("the buffer must hold max_bytes + 1")
+    declared = response.length
+    if declared is not None:  # Content-Length: one read of that size (the C read loop)
+        if declared > max_bytes:
             raise BodyError(too_large)
-        return response.read()  # http.client.IncompleteRead if it ends short
-    data = response.read(max_bytes + 1)  # chunked, or until the connection closes
-    if len(data) > max_bytes:
+        size = response.readinto(buffer[:declared])
+        if size < declared:
+            raise http.client.IncompleteRead(b"", declared - size)
+        return size
+    size = 0  # chunked, or until the connection closes
+    while size <= max_bytes and (got := response.readinto(buffer[size : max_bytes + 1])):
+        size += got
+    if size > max_bytes:
         raise BodyError(too_large)
-    return data
+    return size
+
+
+class Buffers:
+    """Page-aligned buffers (anonymous maps) for bodies read whole in worker threads, kept for
+    the next body: memory touched for the first time costs about what copying it does on this
+    machine (a VM whose host takes freed memory back), and a kept file written from one with
+    O_DIRECT skips the copy into the page cache (core.kept.write_body). At most `keep` wait
+    between bodies, each keeping at most `touched_at_most` bytes of memory."""
+
+    def __init__(self, keep: int = 4, touched_at_most: int = 8 << 20) -> None:
+        self.keep = keep
+        self.touched_at_most = touched_at_most
+        self._lock = threading.Lock()
+        self._free: list[mmap.mmap] = []
+
+    def take(self, size: int) -> mmap.mmap:
+        """A buffer of at least `size` bytes (what it held before is left in it)."""
+        with self._lock:
+            for index, buffer in enumerate(self._free):
+                if len(buffer) >= size:
+                    return self._free.pop(index)
+        return mmap.mmap(-1, -(-size // mmap.PAGESIZE) * mmap.PAGESIZE)
+
+    def give(self, buffer: mmap.mmap, used: int) -> None:
+        """Back for the next body, once no view of it is left; `used`: how much it held."""
+        with self._lock:
+            if len(self._free) < self.keep:
+                if used > self.touched_at_most and hasattr(mmap, "MADV_DONTNEED"):
+                    tail = len(buffer) - self.touched_at_most  # an unusually large body's pages
+                    buffer.madvise(mmap.MADV_DONTNEED, self.touched_at_most, tail)
+                self._free.append(buffer)
+                return
+        with contextlib.suppress(BufferError):  # a view still held: it goes with the view
+            buffer.close()
+
+
+BUFFERS = Buffers()

@@ -13,11 +13,12 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 import PIL.Image
 
-from core.http import BlockingGet, BodyError, read_body
+from core.http import BUFFERS, BlockingGet, BodyError, read_body
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,24 @@ class Image:
     height: int
 
     @property
+    def length(self) -> int:
+        """Its size in bytes."""
+        return len(self.data)
+
+    @property
     def extension(self) -> str:
-        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(self.mime, "bin")
+        return extension_of(self.mime)
 
     def __repr__(self) -> str:
         return f"Image({self.mime}, {self.width}x{self.height}, {len(self.data)} bytes)"
+
+
+T = TypeVar("T")
+
+
+def extension_of(mime: str) -> str:
+    """A kept file's extension for a picture of this type."""
+    return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(mime, "bin")
 
 
 class ImageError(Exception):
@@ -43,15 +57,22 @@ class ImageError(Exception):
 
 def sniff(data: bytes) -> Image:
     """Wrap bytes as an Image, reading type and size from the header; reject non-images."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
-        width, height = struct.unpack(">II", data[16:24])
-        return Image(data, "image/png", width, height)
-    if data.startswith(b"\xff\xd8"):
-        width, height = _jpeg_size(data)
-        return Image(data, "image/jpeg", width, height)
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        width, height = _webp_size(data)
-        return Image(data, "image/webp", width, height)
+    return Image(data, *describe(data))
+
+
+HEAD_BYTES = 65536  # enough of a picture for `describe` (a JPEG's size may come later: 0x0)
+
+
+def describe(head: bytes) -> tuple[str, int, int]:
+    """The MIME type and pixel size (0 when unreadable) of the picture starting with `head`;
+    ImageError for what is not a picture."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and len(head) >= 24:
+        width, height = struct.unpack(">II", head[16:24])
+        return "image/png", width, height
+    if head.startswith(b"\xff\xd8"):
+        return ("image/jpeg", *_jpeg_size(head))
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ("image/webp", *_webp_size(head))
     raise ImageError("the relay returned something that is not an image")
 
 
@@ -132,20 +153,26 @@ async def fetch_in_thread(
     max_bytes: int,
     seconds: float,
     proxy: str | None,
-    then: Callable[[Image], object] | None = None,
-) -> Image:
-    """`fetch` on a blocking socket in a worker thread (core.http.BlockingGet): for
-    downloads nobody waits for, where the CPU counts more than the loop's own client (no
-    SOCKS or https:// proxy: `core.http.threadable`). `then(image)` runs in that thread once
-    the image is whole (writing the kept file: one hand-off to a thread, not two), outside
-    the download's deadline."""
+    then: Callable[[memoryview], T],
+) -> T:
+    """`fetch` on a blocking socket in a worker thread (core.http.BlockingGet), for downloads
+    nobody waits for, where the CPU counts more than the loop's own client (no SOCKS or
+    https:// proxy: `core.http.threadable`). The body is read into a reused buffer
+    (core.http.BUFFERS) and handed to `then` in that thread once whole (writing the kept
+    file: one hand-off to a thread, not two), outside the download's deadline; `then` must
+    not keep the view it is given, and its answer is this one's."""
     get = BlockingGet(url, proxy=proxy, seconds=seconds)
 
-    def work() -> Image:
-        image = sniff(get.body(max_bytes))
-        if then is not None:
-            then(image)
-        return image
+    def work() -> T:
+        buffer = BUFFERS.take(max_bytes + 1)
+        size = 0
+        try:
+            with memoryview(buffer) as view:
+                size = get.body_into(view, max_bytes)
+                with view[:size] as body:
+                    return then(body)
+        finally:
+            BUFFERS.give(buffer, size)
 
     working = asyncio.get_running_loop().run_in_executor(None, work)
     try:

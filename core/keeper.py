@@ -17,15 +17,23 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from core.config import Settings
 from core.http import threadable
-from core.images import Image, ImageError, fetch_in_thread
-from core.kept import remove_files, save_image, save_images
+from core.images import (
+    HEAD_BYTES,
+    Image,
+    ImageError,
+    describe,
+    extension_of,
+    fetch_in_thread,
+    sniff,
+)
+from core.kept import read_image, remove_files, save_body, save_images
 from core.ledger import Ledger
 from core.records import Generation
 from core.relay import RelayClient, RelayResult
@@ -38,17 +46,64 @@ HOLD_AT_MOST = 120.0  # seconds a download's slot stays taken by its pictures st
 WAIT_AT_MOST = 30.0  # seconds a kept copy waits to be wanted before it is downloaded anyway
 
 
+class Copy:
+    """One downloaded picture: its kept file (None when the disk refused it) and what the
+    record says of it; its bytes only when they were wanted as it arrived (`Download.images`)
+    or could not be written (else they are read back from the file when asked for)."""
+
+    def __init__(
+        self, path: str | None, mime: str, width: int, height: int, length: int, held: Image | None
+    ) -> None:
+        self.path, self.held = path, held
+        self.mime, self.width, self.height, self.length = mime, width, height, length
+
+    @classmethod
+    def of(cls, image: Image, path: str | None) -> Copy:
+        """A copy whose bytes are in memory."""
+        return cls(path, image.mime, image.width, image.height, len(image.data), image)
+
+    def image(self) -> Image | None:
+        """The picture (read from its file if not held); None when its file is gone."""
+        if self.held is not None:
+            return self.held
+        return read_image(self.path) if self.path else None
+
+
 class Download:
-    """A draw's kept copy on its way: `task` gives the images; `now()` wants them at once
-    (a platform that needs the bytes after all, /original) and gives the task."""
+    """A draw's kept copy on its way: `task` gives its copies (none if it failed); `now()`
+    starts it at once and `images()` wants the pictures themselves (a platform that needs
+    the bytes, /original)."""
 
-    def __init__(self, task: asyncio.Task[list[Image]], go: asyncio.Event) -> None:
-        self.task = task
-        self._go = go
+    task: asyncio.Task[list[Copy]]
 
-    def now(self) -> asyncio.Task[list[Image]]:
-        self._go.set()
+    def __init__(self) -> None:
+        self.go = asyncio.Event()  # set: download now
+        self.hold = False  # set: keep the bytes in memory too, they are wanted
+
+    def now(self) -> asyncio.Task[list[Copy]]:
+        self.go.set()
         return self.task
+
+    async def images(self) -> list[Image]:
+        """The pictures, downloaded at once if they still wait; none if that failed."""
+        self.hold = True
+        copies = await asyncio.shield(self.now())
+        if all(copy.held is not None for copy in copies):
+            return [copy.held for copy in copies if copy.held is not None]
+        return await asyncio.to_thread(images_of, copies)
+
+
+def unkept(copies: list[Copy]) -> list[Copy]:
+    """The copies without their files, which are removed; each holds its bytes instead."""
+    held = [Copy.of(image, None) for copy in copies if (image := copy.image()) is not None]
+    remove_files([copy.path for copy in copies if copy.path])
+    return held
+
+
+def images_of(copies: list[Copy]) -> list[Image]:
+    """The pictures of these copies (from memory or their files); none if any is gone."""
+    images = [image for copy in copies if (image := copy.image()) is not None]
+    return images if len(images) == len(copies) else []
 
 
 class Slot:
@@ -96,14 +151,27 @@ class Slot:
             weakref.finalize(image, freed)
 
 
-def image_meta(images: list[Image], urls: list[str]) -> list[dict[str, Any]]:
+class Described(Protocol):
+    """A picture as the record describes it (an Image, or a Copy)."""
+
+    @property
+    def mime(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def length(self) -> int: ...
+
+
+def image_meta(images: Sequence[Described], urls: list[str]) -> list[dict[str, Any]]:
     """What the record says of each image: its size and kind, and the relay's link if known
     (only the links while the images are still downloading)."""
     if not images:
         return [{"url": url} for url in urls]
     links = urls if len(urls) == len(images) else []
     return [
-        {"width": i.width, "height": i.height, "bytes": len(i.data), "mime": i.mime}
+        {"width": i.width, "height": i.height, "bytes": i.length, "mime": i.mime}
         | ({"url": links[n]} if links else {})
         for n, i in enumerate(images)
     ]
@@ -155,16 +223,15 @@ class Keeper:
             return paths, meta, await writing  # the images exist: finish recording them
 
     def start(self, generation_id: int, urls: list[str], *, now: bool = True) -> Download:
-        """Download and keep the images; the download's task gives them (none if it failed).
-        `now` False: only once wanted (`want`: the photo was delivered, or its images are
-        asked for), or after WAIT_AT_MOST seconds, so the platform fetching the same links
-        for the asker has them to itself meanwhile."""
-        go = asyncio.Event()
+        """Download and keep the images; the download's task gives their copies (none if it
+        failed). `now` False: only once wanted (`want`: the photo was delivered, or its
+        images are asked for), or after WAIT_AT_MOST seconds, so the platform fetching the
+        same links for the asker has them to itself meanwhile."""
+        download = self._downloads[generation_id] = Download()
         if now:
-            go.set()
-        task = asyncio.create_task(self._keep(generation_id, urls, go))
-        download = self._downloads[generation_id] = Download(task, go)
-        task.add_done_callback(lambda _: self._downloads.pop(generation_id, None))
+            download.go.set()
+        download.task = asyncio.create_task(self._keep(generation_id, urls, download))
+        download.task.add_done_callback(lambda _: self._downloads.pop(generation_id, None))
         return download
 
     def want(self, generation_id: int) -> None:
@@ -179,52 +246,56 @@ class Keeper:
         download = self._downloads.get(generation_id)
         if download is None:
             return None
-        images = await asyncio.shield(download.now())
-        return images or None
+        return await download.images() or None
 
-    async def _download(self, generation_id: int, urls: list[str]) -> tuple[list[Image], list[str]]:
-        """The images and the paths of their kept files (none if any could not be written).
+    async def _download(
+        self, generation_id: int, urls: list[str], download: Download
+    ) -> list[Copy]:
+        """The copies, with their kept files (none if any could not be written: all or none).
         Each is read whole and written in one worker thread (`fetch_in_thread`: nothing
-        waits for them, and the event loop's client costs the bot about twice the CPU);
+        waits for them, and the event loop's client costs the bot about twice the CPU), its
+        bytes kept in memory only if wanted by then (`Download.hold`) or not written;
         through the relay client where the proxy is one only it speaks (SOCKS)."""
         proxy, folder = self.settings.https_proxy, self.folder()
         if not threadable(proxy):
             images = await self.relay.download(urls)
-            return images, await asyncio.to_thread(save_images, folder, generation_id, images)
+            paths = await asyncio.to_thread(save_images, folder, generation_id, images)
+            return [Copy.of(image, paths[n] if paths else None) for n, image in enumerate(images)]
         seconds = max(5.0, self.settings.relay_timeout / 2)  # as the relay client's downloads
         limit = self.settings.max_image_bytes
-        written: list[str | None] = [None] * len(urls)
 
-        def writer(index: int) -> Callable[[Image], None]:
-            def write(image: Image) -> None:
-                written[index] = save_image(folder, generation_id, index, image)
+        def keeper(index: int) -> Callable[[memoryview], Copy]:
+            def keep(body: memoryview) -> Copy:  # in the worker thread
+                mime, width, height = describe(bytes(body[:HEAD_BYTES]))
+                path = save_body(folder, generation_id, index, extension_of(mime), body)
+                held = sniff(bytes(body)) if path is None or download.hold else None
+                return Copy(path, mime, width, height, len(body), held)
 
-            return write
+            return keep
 
         fetches = (
-            fetch_in_thread(u, max_bytes=limit, seconds=seconds, proxy=proxy, then=writer(n))
+            fetch_in_thread(u, max_bytes=limit, seconds=seconds, proxy=proxy, then=keeper(n))
             for n, u in enumerate(urls)
         )
         # every download ends before any file is judged: none is written after its removal
         results = await asyncio.gather(*fetches, return_exceptions=True)
-        images = [r for r in results if isinstance(r, Image)]
-        paths = [p for p in written if p]
-        if len(images) == len(urls) and len(paths) == len(urls):
-            return images, paths
-        await asyncio.to_thread(remove_files, paths)  # all or none
+        copies = [result for result in results if isinstance(result, Copy)]
+        if len(copies) == len(urls) and all(copy.path for copy in copies):
+            return copies
+        copies = await asyncio.to_thread(unkept, copies)  # all or none
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        return images, []
+        return copies
 
-    async def _keep(self, generation_id: int, urls: list[str], go: asyncio.Event) -> list[Image]:
+    async def _keep(self, generation_id: int, urls: list[str], download: Download) -> list[Copy]:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(WAIT_AT_MOST):
-                await go.wait()
+                await download.go.wait()
         slot = Slot(self._at_once)
         await slot.take()
         try:
-            images, paths = await self._download(generation_id, urls)
+            copies = await self._download(generation_id, urls, download)
         except ImageError as error:
             slot.give_back()
             log.warning("generation %d: the images could not be kept (%s)", generation_id, error)
@@ -232,13 +303,14 @@ class Keeper:
         except BaseException:
             slot.give_back()
             raise
-        slot.give_back_when_gone(images, HOLD_AT_MOST)
+        slot.give_back_when_gone([copy.held for copy in copies if copy.held], HOLD_AT_MOST)
+        paths = [copy.path for copy in copies if copy.path]
         if paths:
-            meta = image_meta(images, urls)
+            meta = image_meta(copies, urls)
             kept = await self.ledger.write_or_later(Store.record_kept, generation_id, paths, meta)
             if kept is False:  # forgotten meanwhile: no file outlives its record
                 await asyncio.to_thread(remove_files, paths)
-        return images
+        return copies
 
     async def close(self, grace: float) -> int:
         """At shutdown: give the downloads `grace` seconds; how many were cut short."""

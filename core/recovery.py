@@ -226,7 +226,7 @@ class Recovery:
         urls = [link for link in links if link]
         if not urls or len(urls) != len(links):
             return []
-        return await self.service.keeper.start(generation.id, urls).now()
+        return await self.service.keeper.start(generation.id, urls).images()
 
     async def _post(
         self, courier: Courier | None, generation: Generation, answer: Answer

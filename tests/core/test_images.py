@@ -250,6 +250,9 @@ async def server() -> AsyncIterator[str]:
     async def photo_(_: web.Request) -> web.Response:
         return web.Response(body=photo, content_type="image/png")
 
+    async def small(_: web.Request) -> web.Response:
+        return web.Response(body=make_png(64, 48), content_type="image/png")
+
     async def big(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Length": "100001"})
         await response.prepare(request)
@@ -263,6 +266,7 @@ async def server() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/photo", photo_)
+    app.router.add_get("/small", small)
     app.router.add_get("/chunked", functools.partial(streamed, pause=0.0, endless=False))
     app.router.add_get("/endless", functools.partial(streamed, pause=0.0, endless=True))
     app.router.add_get("/trickle", functools.partial(streamed, pause=0.05, endless=True))
@@ -273,8 +277,12 @@ async def server() -> AsyncIterator[str]:
         yield url
 
 
+def copied(body: memoryview) -> Image:
+    return sniff(bytes(body))
+
+
 async def fetch_whole(url: str, max_bytes: int = 20_000_000, seconds: float = 10) -> Image:
-    return await fetch_in_thread(url, max_bytes=max_bytes, seconds=seconds, proxy=None)
+    return await fetch_in_thread(url, max_bytes=max_bytes, seconds=seconds, proxy=None, then=copied)
 
 
 @pytest.mark.parametrize("path", ["/photo", "/chunked", "/moved"])
@@ -307,27 +315,42 @@ async def test_fetch_in_thread_refuses_what_is_not_an_http_link() -> None:
         await fetch_whole("ftp://relay/i.png")
 
 
-async def test_fetch_in_thread_hands_the_whole_image_to_then_in_its_thread(server: str) -> None:
+async def test_fetch_in_thread_hands_the_whole_body_to_then_in_its_thread(server: str) -> None:
     seen: list[tuple[bytes, str]] = []
 
-    def then(image: Image) -> None:
-        seen.append((image.data, threading.current_thread().name))
+    def then(body: memoryview) -> int:
+        seen.append((bytes(body), threading.current_thread().name))
+        return len(body)
 
-    image = await fetch_in_thread(
+    length = await fetch_in_thread(
         server + "/photo", max_bytes=20_000_000, seconds=10, proxy=None, then=then
     )
-    assert seen == [(image.data, seen[0][1])] and image.data == make_photo(1536, 1024, seed=7)
+    assert seen == [(make_photo(1536, 1024, seed=7), seen[0][1])] and length == len(seen[0][0])
     assert seen[0][1] != threading.current_thread().name  # the worker's, not the loop's
 
 
 async def test_fetch_in_thread_never_calls_then_for_a_download_cut_short(server: str) -> None:
-    seen: list[Image] = []
+    seen: list[bytes] = []
     with pytest.raises(ImageError, match=r"took longer than 0\.3s"):
         await fetch_in_thread(
-            server + "/trickle", max_bytes=20_000_000, seconds=0.3, proxy=None, then=seen.append
+            server + "/trickle",
+            max_bytes=20_000_000,
+            seconds=0.3,
+            proxy=None,
+            then=lambda body: seen.append(bytes(body)),
         )
     await asyncio.sleep(0.3)  # the worker has long ended
     assert seen == []
+
+
+async def test_bodies_one_after_another_reuse_a_buffer_and_never_show_the_last_one(
+    server: str,
+) -> None:
+    """A body read into a buffer that held a longer one before is exactly itself."""
+    small = await fetch_whole(server + "/small")
+    large = await fetch_whole(server + "/photo")
+    again = await fetch_whole(server + "/small")
+    assert small.data == again.data == make_png(64, 48) and len(large.data) > len(small.data)
 
 
 async def test_downloads_to_one_place_share_a_connection_and_outlive_its_closing() -> None:

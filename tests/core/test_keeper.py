@@ -1,11 +1,15 @@
 """The keeper's download slots (core/keeper.py): a slot is held while its pictures are in
-memory, so at most KEEP_AT_ONCE downloaded pictures live at once, whoever holds them."""
+memory (wanted by an adapter), so at most KEEP_AT_ONCE downloaded pictures live at once,
+whoever holds them; pictures nobody wanted are only in their files."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import threading
+from pathlib import Path
+
+import httpx
 
 from core.images import Image
 from core.keeper import KEEP_AT_ONCE, Slot
@@ -37,7 +41,7 @@ async def test_no_more_downloads_while_every_slot_is_held_by_pictures_in_memory(
 ) -> None:
     draws = await answered_by_link(core, KEEP_AT_ONCE + 2)
     slots = core.service.keeper._at_once
-    futures = [d.later.now() for d in draws if d.later is not None]
+    futures = [asyncio.ensure_future(d.later.images()) for d in draws if d.later is not None]
     draws.clear()
     await wait_for(lambda: sum(f.done() for f in futures) == KEEP_AT_ONCE, 10, "4 kept")
     held = [f.result() for f in futures if f.done()]
@@ -77,3 +81,24 @@ async def test_a_slot_comes_back_from_another_thread_or_after_its_time() -> None
     slot.give_back_when_gone(kept_forever, at_most=0.05)
     await wait_for(lambda: not semaphore.locked(), 5, "the slot back after its time")
     assert kept_forever
+
+
+async def test_pictures_nobody_wants_are_kept_only_in_their_files(
+    core: Core, relay: FakeRelay
+) -> None:
+    """Delivered by link and never asked for: each download gives its slot back at once and
+    holds no bytes; asked for afterwards (/original), they are read from the file."""
+    draws = await answered_by_link(core, KEEP_AT_ONCE + 2)
+    for draw in draws:
+        core.service.keeper.want(draw.generation.id)  # the platform took the link
+    async with asyncio.timeout(10):  # more downloads than slots: none may wait on memory
+        copies = await asyncio.gather(*(d.later.task for d in draws if d.later is not None))
+    assert not core.service.keeper._at_once.locked()
+    assert all(copy.held is None and copy.path for each in copies for copy in each)
+    url = draws[0].generation.relay_url(0)
+    assert url is not None
+    async with httpx.AsyncClient() as client:
+        served = (await client.get(url)).content
+    assert await asyncio.to_thread(Path(copies[0][0].path or "").read_bytes) == served
+    assert draws[0].later is not None
+    assert [image.data for image in await draws[0].later.images()] == [served]
