@@ -81,7 +81,7 @@ BLOCK = 4096  # what O_DIRECT writes in: a multiple of any disk's logical block
 def write_body(path: Path, body: memoryview) -> None:
     """A new file holding `body`, which starts on a page (core.http.Buffers). Its whole
     blocks go straight to the disk (O_DIRECT): the copy into the page cache was most of a
-    kept copy's CPU here (1.7 ms of 2.3 ms for a 1.87 MB picture, README: Benchmarks), the
+    kept copy's CPU here (1.9 ms of 2.5 ms for a 1.87 MB picture, README: Benchmarks), the
     page cache being memory touched for the first time. The last part block, or all of it
     where the file system refuses O_DIRECT (EINVAL), goes through the page cache."""
     whole = len(body) // BLOCK * BLOCK if DIRECT else 0
