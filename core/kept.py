@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import logging
 import os
 from collections.abc import Callable
@@ -96,22 +95,25 @@ def write_body(path: Path, body: memoryview) -> None:
         done = 0
         if whole:
             try:
-                done = _pwrite_all(fd, body[:whole], 0)
+                done = _write_all(fd, body[:whole])
             except OSError as error:
                 if error.errno != errno.EINVAL:
                     raise
+                os.lseek(fd, 0, os.SEEK_SET)  # all of it through the page cache
+            import fcntl  # POSIX, as O_DIRECT is: core.kept stays importable elsewhere
+
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~DIRECT)
-        _pwrite_all(fd, body[done:], done)
+        _write_all(fd, body[done:])
     finally:
         os.close(fd)
 
 
-def _pwrite_all(fd: int, data: memoryview, offset: int) -> int:
-    """Write all of `data` at `offset`; the offset after it."""
+def _write_all(fd: int, data: memoryview) -> int:
+    """Write all of `data`; how many bytes that was."""
+    total = len(data)
     while data:
-        written = os.pwrite(fd, data, offset)
-        data, offset = data[written:], offset + written
-    return offset
+        data = data[os.write(fd, data) :]
+    return total
 
 
 def load_images(generation: Generation) -> list[Image]:
