@@ -60,7 +60,7 @@ def sniff(data: bytes) -> Image:
     return Image(data, *describe(data))
 
 
-HEAD_BYTES = 65536  # enough of a picture for `describe` (a JPEG's size may come later: 0x0)
+HEAD_BYTES = 65536  # enough of nearly every picture for `describe` (a JPEG may say its size later)
 
 
 def describe(head: bytes) -> tuple[str, int, int]:

@@ -267,6 +267,8 @@ class Keeper:
         def keeper(index: int) -> Callable[[memoryview], Copy]:
             def keep(body: memoryview) -> Copy:  # in the worker thread
                 mime, width, height = describe(bytes(body[:HEAD_BYTES]))
+                if not width and len(body) > HEAD_BYTES:  # a JPEG's size after a long header
+                    mime, width, height = describe(bytes(body))
                 path = save_body(folder, generation_id, index, extension_of(mime), body)
                 held = sniff(bytes(body)) if path is None or download.hold else None
                 return Copy(path, mime, width, height, len(body), held)

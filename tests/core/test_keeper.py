@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
+import struct
 import threading
 from pathlib import Path
 
 import httpx
+import PIL.Image
+from aiohttp import web
 
 from core.images import Image
 from core.keeper import KEEP_AT_ONCE, Slot
@@ -17,7 +21,8 @@ from core.outcome import Delivered
 from core.params import DrawParams
 from core.request import Place, Requester
 from core.root import Core
-from tests.fakes.base import wait_for
+from core.store import Store
+from tests.fakes.base import served, wait_for
 from tests.fakes.relay import FakeRelay
 
 
@@ -102,3 +107,32 @@ async def test_pictures_nobody_wants_are_kept_only_in_their_files(
     assert await asyncio.to_thread(Path(copies[0][0].path or "").read_bytes) == served
     assert draws[0].later is not None
     assert [image.data for image in await draws[0].later.images()] == [served]
+
+
+def jpeg_with_a_long_header(width: int, height: int) -> bytes:
+    """A JPEG whose size (its SOF marker) comes after 80 KB of APP1 segments."""
+    out = io.BytesIO()
+    PIL.Image.new("RGB", (width, height), (200, 40, 40)).save(out, "JPEG")
+    plain = out.getvalue()
+    segment = b"\xff\xe1" + struct.pack(">H", 40_002) + bytes(40_000)
+    return plain[:2] + segment + segment + plain[2:]
+
+
+async def test_a_jpeg_that_says_its_size_late_is_recorded_with_it(
+    core: Core, relay: FakeRelay
+) -> None:
+    picture = jpeg_with_a_long_header(320, 200)
+
+    async def one(_: web.Request) -> web.Response:
+        return web.Response(body=picture, content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/late.jpg", one)
+    (draw,) = await answered_by_link(core, 1)
+    gid = draw.generation.id
+    async with served(app) as url:
+        copies = await core.service.keeper.start(gid, [url + "/late.jpg"]).task
+    assert [(copy.width, copy.height, copy.length) for copy in copies] == [(320, 200, len(picture))]
+    row = await core.store.run(Store.get, gid)
+    assert row is not None and row.image_meta[0]["width"] == 320
+    assert await asyncio.to_thread(Path(row.image_paths[0]).read_bytes) == picture
