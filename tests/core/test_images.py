@@ -17,6 +17,7 @@ import PIL.Image
 import pytest
 from aiohttp import web
 
+from core.http import IDLE
 from core.images import (
     FIT_MIN_SIDE,
     Image,
@@ -351,6 +352,29 @@ async def test_bodies_one_after_another_reuse_a_buffer_and_never_show_the_last_o
     large = await fetch_whole(server + "/photo")
     again = await fetch_whole(server + "/small")
     assert small.data == again.data == make_png(64, 48) and len(large.data) > len(small.data)
+
+
+async def test_a_connection_idle_too_long_is_not_used_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A NAT may drop an idle connection without a word: past `max_idle` a download opens a
+    new one (and the old one is closed) instead of waiting out its deadline on it."""
+    monkeypatch.setattr(IDLE, "max_idle", 0.2)
+    photo = make_png(64, 48)
+    peers: list[object] = []
+
+    async def one(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.Response(body=photo, content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/p", one)
+    async with served(app) as url:
+        for pause in (0.0, 0.0, 0.4):
+            await asyncio.sleep(pause)
+            assert (await fetch_whole(url + "/p")).data == photo
+    assert peers[0] == peers[1] != peers[2]
 
 
 async def test_downloads_to_one_place_share_a_connection_and_outlive_its_closing() -> None:
