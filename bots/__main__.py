@@ -13,6 +13,7 @@ import sys
 from collections.abc import Coroutine, Mapping
 from typing import Protocol
 
+from bots import event_loop
 from bots.liveness import AdapterDied
 from bots.web import WebServer
 from core.config import ConfigError, SettingRejected, Settings, describe_settings
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         return fail("drawbot: " + " ".join(problems))
     try:
-        asyncio.run(serve(settings, names))
+        event_loop.run(serve(settings, names))
     except ConfigError as error:
         return fail("drawbot: " + "\n".join(error.problems))
     except AdapterFailed as error:

@@ -9,13 +9,15 @@ removes) environment entries before `settings` is built:
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import stamina
 
+from bots.event_loop import loop_factory
 from core.config import Settings
 from core.params import DrawParams, Watermark
 from core.records import NewGeneration
@@ -185,3 +187,11 @@ def new_generation(
 # `@pytest.mark.env(MODELS_FILE=EDIT_TABLE)`; the fake relay then accepts EDIT_KEY too.
 EDIT_TABLE = str(ROOT / "tests" / "models_edit.toml")
 EDIT_KEY = "jimeng_i2i_v30"
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """The tests run on the event loop the bot runs on (bots/event_loop.py: uvloop's where it
+    is installed)."""
+    return {"loop": loop_factory()}
