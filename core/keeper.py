@@ -31,7 +31,6 @@ from core.images import (
     describe,
     extension_of,
     fetch_in_thread,
-    sniff,
 )
 from core.kept import read_image, remove_files, save_body, save_images
 from core.ledger import Ledger
@@ -60,7 +59,7 @@ class Copy:
     @classmethod
     def of(cls, image: Image, path: str | None) -> Copy:
         """A copy whose bytes are in memory."""
-        return cls(path, image.mime, image.width, image.height, len(image.data), image)
+        return cls(path, image.mime, image.width, image.height, image.length, image)
 
     def image(self) -> Image | None:
         """The picture (read from its file if not held); None when its file is gone."""
@@ -88,9 +87,9 @@ class Download:
         """The pictures, downloaded at once if they still wait; none if that failed."""
         self.hold = True
         copies = await asyncio.shield(self.now())
-        if all(copy.held is not None for copy in copies):
-            return [copy.held for copy in copies if copy.held is not None]
-        return await asyncio.to_thread(images_of, copies)
+        if any(copy.held is None for copy in copies):  # some are only in their files
+            return await asyncio.to_thread(images_of, copies)
+        return images_of(copies)
 
 
 def unkept(copies: list[Copy]) -> list[Copy]:
@@ -270,7 +269,8 @@ class Keeper:
                 if not width and len(body) > HEAD_BYTES:  # a JPEG's size after a long header
                     mime, width, height = describe(bytes(body))
                 path = save_body(folder, generation_id, index, extension_of(mime), body)
-                held = sniff(bytes(body)) if path is None or download.hold else None
+                wanted = path is None or download.hold
+                held = Image(bytes(body), mime, width, height) if wanted else None
                 return Copy(path, mime, width, height, len(body), held)
 
             return keep
