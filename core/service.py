@@ -41,8 +41,9 @@ from core.relay_job import RelayJob
 from core.request import Picture, Place, Progress, Requester
 from core.secrets import scrub_secrets
 from core.sources import Sources
-from core.store import Store
+from core.store import Store, limits_of
 from core.store_thread import StoreThread
+from core.upkeep import watermark_of
 
 log = logging.getLogger(__name__)
 
@@ -293,11 +294,10 @@ class DrawService:
         """On the store thread, in one transaction: who and where, the watermark, the quota."""
         assert params.seed is not None
         with store.sqlite.atomic():
-            store.touch_user(requester.key, requester.name, requester.language_code)
-            store.touch_chat(place.key, place.title, place.is_group)
-            base = self.settings.watermark
-            watermark = params.watermark.apply(store.chat_watermark(place.key, base))
-            limits = store.effective_limits(requester.key, place.key, self.base_limits())
+            user = store.touch_user(requester.key, requester.name, requester.language_code)
+            chat = store.touch_chat(place.key, place.title, place.is_group)
+            watermark = params.watermark.apply(watermark_of(chat, self.settings.watermark))
+            limits = limits_of(user, chat, self.base_limits())
             new = NewGeneration(
                 user_key=requester.key,
                 chat_key=place.key,

@@ -76,10 +76,35 @@ def _tighter(limit: int, override: int | None) -> int:
 
 
 # Quota is counted in units: each image costs its model's `cost` (1 without MODELS_FILE).
+# file_refs is {platform: [file id, ...]}: one platform's list set, the others kept
+_WITH_REFS = "json_set(COALESCE(file_refs, '{}'), ?, json(?))"
+
+
+def _refs_args(platform: str, refs: list[str]) -> list[str]:
+    return [f'$."{platform}"', json.dumps(refs)]
+
+
 _USED = (
     "SELECT COALESCE(SUM(images * cost), 0) FROM generations WHERE {column} = ? AND day = ? "
     f"AND status IN {_COUNTED}"
 )
+
+
+def limits_of(user: dict[str, Any], chat: dict[str, Any], base: Limits) -> Limits:
+    """The deployment's limits with overrides from the user's and the chat's rows. A chat's own
+    overrides (set by its admins) can only tighten them; a user's override (set by the bot's
+    admins) replaces the daily limit, up or down."""
+    user_daily = _tighter(base.user_daily, chat.get("user_daily_limit"))
+    if user.get("daily_limit") is not None:
+        user_daily = user["daily_limit"]
+    chat_daily = _tighter(base.chat_daily, chat.get("daily_limit"))
+    cooldown = max(base.cooldown_seconds, chat.get("cooldown_seconds") or 0)
+    return Limits(
+        user_daily=user_daily,
+        chat_daily=chat_daily if chat.get("is_group") else 0,
+        cooldown_seconds=cooldown,
+        in_flight=base.in_flight,
+    )
 
 
 class Store(Upkeep, Processes):
@@ -89,7 +114,9 @@ class Store(Upkeep, Processes):
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
+        # autocommit: a statement outside `atomic()` is its own transaction, with no BEGIN
+        # and COMMIT around it from the driver (three statements per write were one)
+        conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False, isolation_level=None)
         self.sqlite = Database(conn)
         self.sqlite.execute("PRAGMA busy_timeout = 10000")  # start-up: wait for other processes
         if str(path) != ":memory:":
@@ -135,22 +162,8 @@ class Store(Upkeep, Processes):
     # -- quota ---------------------------------------------------------------------------
 
     def effective_limits(self, user_key: str, chat_key: str, base: Limits) -> Limits:
-        """The deployment's limits with overrides applied. A chat's own overrides (set by its
-        admins) can only tighten them; a user's override (set by the bot's admins) replaces
-        the daily limit, up or down."""
-        user = self.user(user_key) or {}
-        chat = self.chat(chat_key) or {}
-        user_daily = _tighter(base.user_daily, chat.get("user_daily_limit"))
-        if user.get("daily_limit") is not None:
-            user_daily = user["daily_limit"]
-        chat_daily = _tighter(base.chat_daily, chat.get("daily_limit"))
-        cooldown = max(base.cooldown_seconds, chat.get("cooldown_seconds") or 0)
-        return Limits(
-            user_daily=user_daily,
-            chat_daily=chat_daily if chat.get("is_group") else 0,
-            cooldown_seconds=cooldown,
-            in_flight=base.in_flight,
-        )
+        """The deployment's limits with the user's and the chat's overrides applied."""
+        return limits_of(self.user(user_key) or {}, self.chat(chat_key) or {}, base)
 
     def reserve(
         self, new: NewGeneration, limits: Limits, now: float | None = None
@@ -175,8 +188,7 @@ class Store(Upkeep, Processes):
             "in_flight": limits.in_flight,
             "cooldown": limits.cooldown_seconds,
         }
-        with self.sqlite.atomic():
-            rows = list(self.sqlite.query(_RESERVE, params))
+        rows = self._rows(_RESERVE, params)
         if rows:
             return Reserved(rows[0]["id"])
         if new.source_key is not None:
@@ -251,13 +263,13 @@ class Store(Upkeep, Processes):
         A delayed write may land after `settle_delivered`: the row then stays delivered; or
         after `record_kept` (no `paths` yet: sent by link): the kept files' record stays."""
         kept = "COALESCE(image_paths, '[]') != '[]' AND ? = '[]'"
-        self.sqlite.execute(
+        rows = self._rows(
             f"""UPDATE generations SET
             status = CASE status WHEN 'delivered' THEN 'delivered' ELSE 'generated' END,
             images = ?, image_meta = CASE WHEN {kept} THEN image_meta ELSE ? END,
             image_paths = CASE WHEN {kept} THEN image_paths ELSE ? END,
             relay_request_id = ?, relay_seconds = ?, attempts = ?, rephrased = ?,
-            finished_at = ? WHERE id = ? AND status IN {_COUNTED}""",
+            finished_at = ? WHERE id = ? AND status IN {_COUNTED} RETURNING *""",
             [
                 max(1, len(images)),
                 json.dumps(paths),
@@ -272,7 +284,7 @@ class Store(Upkeep, Processes):
                 generation_id,
             ],
         )
-        return self.get(generation_id)
+        return Generation.from_row(rows[0]) if rows else self.get(generation_id)
 
     def record_kept(
         self, generation_id: int, paths: list[str], images: list[dict[str, Any]]
@@ -288,17 +300,20 @@ class Store(Upkeep, Processes):
         return cursor.rowcount == 1
 
     def settle_delivered(self, generation_id: int, platform: str, refs: list[str]) -> bool:
-        """The platform has the images: generated -> delivered, with its file references.
-        Also from reserved or generating: `settle_generated` may still be waiting to land."""
-        with self.sqlite.atomic():
-            if refs:
-                self.add_file_refs(generation_id, platform, refs)
-            cursor = self.sqlite.execute(
-                f"""UPDATE generations SET status = 'delivered', delivered_at = ?
-                WHERE id = ? AND status IN {_IN_FLIGHT}""",
-                [time.time(), generation_id],
-            )
-        return cursor.rowcount == 1
+        """The platform has the images: generated -> delivered, with its file references (in
+        one statement). Also from reserved or generating: `settle_generated` may still be
+        waiting to land. False when it was settled already (its file references still kept)."""
+        with_refs = f", file_refs = {_WITH_REFS}" if refs else ""
+        cursor = self.sqlite.execute(
+            f"""UPDATE generations SET status = 'delivered', delivered_at = ?{with_refs}
+            WHERE id = ? AND status IN {_IN_FLIGHT}""",
+            [time.time(), *(_refs_args(platform, refs) if refs else []), generation_id],
+        )
+        if cursor.rowcount == 1:
+            return True
+        if refs:
+            self.add_file_refs(generation_id, platform, refs)
+        return False
 
     def settle_failure(
         self,
@@ -322,29 +337,19 @@ class Store(Upkeep, Processes):
 
     def add_file_refs(self, generation_id: int, platform: str, refs: list[str]) -> None:
         """Remember the platform's own ids for the images, for cheap resends."""
-        with self.sqlite.atomic():
-            row = self.sqlite.execute(
-                "SELECT file_refs FROM generations WHERE id = ?", [generation_id]
-            ).fetchone()
-            if row is None:
-                return
-            current = json.loads(row[0] or "{}")
-            current[platform] = refs
-            self.sqlite.execute(
-                "UPDATE generations SET file_refs = ? WHERE id = ?",
-                [json.dumps(current), generation_id],
-            )
+        self.sqlite.execute(
+            f"UPDATE generations SET file_refs = {_WITH_REFS} WHERE id = ?",
+            [*_refs_args(platform, refs), generation_id],
+        )
 
     # -- reading -------------------------------------------------------------------------
 
     def get(self, generation_id: int) -> Generation | None:
-        rows = list(self.sqlite.query("SELECT * FROM generations WHERE id = ?", [generation_id]))
+        rows = self._rows("SELECT * FROM generations WHERE id = ?", [generation_id])
         return Generation.from_row(rows[0]) if rows else None
 
     def by_source(self, source_key: str) -> Generation | None:
-        rows = list(
-            self.sqlite.query("SELECT * FROM generations WHERE source_key = ?", [source_key])
-        )
+        rows = self._rows("SELECT * FROM generations WHERE source_key = ?", [source_key])
         return Generation.from_row(rows[0]) if rows else None
 
     def history(self, user_key: str, limit: int = 10, offset: int = 0) -> list[Generation]:

@@ -6,6 +6,7 @@ A mixin of `Store` (core/store.py), kept apart so each file stays readable.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import replace
 from typing import Any
@@ -17,41 +18,66 @@ from core.params import Watermark
 _FAILED = "status IN ('failed', 'interrupted')"
 
 
+def rows_of(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """Every row a cursor has, as dicts by column name (all fetched: the statement is done)."""
+    keys = [column[0] for column in cursor.description or ()]
+    return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+
+
+def watermark_of(chat: dict[str, Any], base: Watermark) -> Watermark:
+    """The deployment's watermark `base` with a chat's own default (its row) applied."""
+    if chat.get("watermark") is not None:
+        base = replace(base, enabled=bool(chat["watermark"]))
+    if chat.get("watermark_text"):
+        base = replace(base, text=chat["watermark_text"])
+    return base
+
+
 class Upkeep:
     """Users and chats and their settings, forgetting, retention, once-only notices, stats."""
 
     sqlite: Database
 
-    def touch_user(self, key: str, name: str | None, language: str | None) -> None:
+    def touch_user(self, key: str, name: str | None, language: str | None) -> dict[str, Any]:
+        """Seen now (with the name and language given, if any): the user's row."""
         platform, _, user_id = key.partition(":")
         now = time.time()
-        self.sqlite.execute(
+        return self._rows(
             """INSERT INTO users (key, platform, user_id, name, language, created_at, last_seen_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (key) DO UPDATE SET name = COALESCE(excluded.name, name),
                 language = COALESCE(excluded.language, language),
-                last_seen_at = excluded.last_seen_at""",
+                last_seen_at = excluded.last_seen_at
+            RETURNING *""",
             [key, platform, user_id, name, language, now, now],
-        )
+        )[0]
 
-    def touch_chat(self, key: str, title: str | None, is_group: bool) -> None:
+    def touch_chat(self, key: str, title: str | None, is_group: bool) -> dict[str, Any]:
+        """Seen now (with the title given, if any): the chat's row."""
         platform, _, chat_id = key.partition(":")
         now = time.time()
-        self.sqlite.execute(
+        return self._rows(
             """INSERT INTO chats (key, platform, chat_id, title, is_group, created_at, last_seen_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (key) DO UPDATE SET title = COALESCE(excluded.title, title),
-                is_group = excluded.is_group, last_seen_at = excluded.last_seen_at""",
+                is_group = excluded.is_group, last_seen_at = excluded.last_seen_at
+            RETURNING *""",
             [key, platform, chat_id, title, int(is_group), now, now],
-        )
+        )[0]
 
     def user(self, key: str) -> dict[str, Any] | None:
-        rows = list(self.sqlite.query("SELECT * FROM users WHERE key = ?", [key]))
+        rows = self._rows("SELECT * FROM users WHERE key = ?", [key])
         return rows[0] if rows else None
 
     def chat(self, key: str) -> dict[str, Any] | None:
-        rows = list(self.sqlite.query("SELECT * FROM chats WHERE key = ?", [key]))
+        rows = self._rows("SELECT * FROM chats WHERE key = ?", [key])
         return rows[0] if rows else None
+
+    def _rows(self, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
+        """A statement's rows: a SELECT's, or a write's RETURNING rows (outside a transaction
+        the write commits by itself: the connection is in autocommit mode, Store). Unlike
+        sqlite-utils' `query`, no savepoint around it, which is two statements more."""
+        return rows_of(self.sqlite.execute(sql, params))
 
     def chat_model(self, chat_key: str) -> str | None:
         """The name of the model a chat chose as its default (`/model`), if it chose one."""
@@ -61,12 +87,7 @@ class Upkeep:
 
     def chat_watermark(self, chat_key: str, base: Watermark) -> Watermark:
         """The deployment's watermark `base` with the chat's own default applied."""
-        chat = self.chat(chat_key) or {}
-        if chat.get("watermark") is not None:
-            base = replace(base, enabled=bool(chat["watermark"]))
-        if chat.get("watermark_text"):
-            base = replace(base, text=chat["watermark_text"])
-        return base
+        return watermark_of(self.chat(chat_key) or {}, base)
 
     def _scalar(self, sql: str, params: list[Any]) -> Any:
         return self.sqlite.execute(sql, params).fetchone()[0]

@@ -403,6 +403,55 @@ def test_file_refs(store: Store) -> None:
     assert row.file_refs == {"telegram": ["AgAC1"], "discord": ["https://cdn/1.png"]}
 
 
+def test_delivered_keeps_the_refs_it_is_given(store: Store) -> None:
+    """settle_delivered sets one platform's file ids beside the others', whether it settles
+    the row (True) or finds it settled already (False)."""
+    delivered = reserved_id(store.reserve(new(), Limits()))
+    store.add_file_refs(delivered, "discord", ["https://cdn/1.png"])
+    assert store.settle_delivered(delivered, "telegram", ["AgAC1", "AgAC2"])
+    row = store.get(delivered)
+    assert row is not None and row.status == "delivered"
+    assert row.file_refs == {"discord": ["https://cdn/1.png"], "telegram": ["AgAC1", "AgAC2"]}
+    assert not store.settle_delivered(delivered, "telegram", ["AgAC3"])
+    assert store.get(delivered).file_refs["telegram"] == ["AgAC3"]  # type: ignore[union-attr]
+    failed = reserved_id(store.reserve(new(prompt="p2"), Limits()))
+    store.settle_failure(failed, kind="send_failed")
+    assert not store.settle_delivered(failed, "telegram", ["AgAC4"])
+    row = store.get(failed)
+    assert row is not None and (row.status, row.file_refs) == ("failed", {"telegram": ["AgAC4"]})
+
+
+def test_each_record_of_a_draw_is_one_statement(store: Store) -> None:
+    """Outside a reservation's transaction each phase's write is one statement, committed by
+    itself: no BEGIN, COMMIT or savepoint from the driver or sqlite-utils around it."""
+    statements: list[str] = []
+    store.sqlite.conn.set_trace_callback(statements.append)
+    user = store.touch_user("telegram:1", "Alice", "en")
+    assert user["name"] == "Alice" and len(statements) == 1
+    generation_id = reserved_id(store.reserve(new(), Limits()))
+    for write in (
+        lambda: store.start_generating(generation_id),
+        lambda: store.settle_generated(
+            generation_id,
+            images=[],
+            paths=[],
+            request_id="r1",
+            relay_seconds=1.0,
+            attempts=1,
+            rephrased=None,
+        ),
+        lambda: store.settle_delivered(generation_id, "telegram", ["AgAC1"]),
+        lambda: store.record_kept(generation_id, ["a.png"], [{"width": 1}]),
+    ):
+        statements.clear()
+        write()
+        assert len(statements) == 1, statements
+    store.sqlite.conn.set_trace_callback(None)
+    row = store.get(generation_id)
+    assert row is not None and (row.status, row.relay_request_id) == ("delivered", "r1")
+    assert row.image_paths == ["a.png"] and row.file_refs == {"telegram": ["AgAC1"]}
+
+
 def test_stats_figures(store: Store) -> None:
     store.touch_user("telegram:1", "Alice", "en")
     for _ in range(3):
