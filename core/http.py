@@ -8,6 +8,7 @@ import functools
 import http.client
 import io
 import mmap
+import os
 import socket
 import ssl
 import threading
@@ -294,9 +295,18 @@ def _connection(scheme: str, host: str, port: int, seconds: float) -> http.clien
     return http.client.HTTPConnection(host, port, timeout=seconds)
 
 
-@functools.cache
 def tls() -> ssl.SSLContext:
-    """The certificates httpx trusts (certifi's), made once."""
+    """The certificates httpx trusts: those of SSL_CERT_FILE or SSL_CERT_DIR when set (a
+    private CA, a proxy that inspects TLS), else certifi's. One context per choice."""
+    return _tls(os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None)
+
+
+@functools.cache
+def _tls(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    if cafile is not None:
+        return ssl.create_default_context(cafile=cafile)
+    if capath is not None:
+        return ssl.create_default_context(capath=capath)
     return ssl.create_default_context(cafile=certifi.where())
 
 

@@ -320,21 +320,23 @@ class DrawService:
         code = getattr(error, "code", None)
         request_id = getattr(error, "request_id", None)
         status = "interrupted" if kind == "interrupted" else "failed"
+        # what the relay (or the connection) said, with every secret cut in every shape
+        detail = None if error is None else scrub_secrets(str(error), self.settings.secrets())
         log.warning(
-            "draw %s %s generation=%d kind=%s relay_request_id=%s",
+            "draw %s %s generation=%d kind=%s relay_request_id=%s%s",
             draw_id,
             status,
             generation_id,
             kind,
             request_id,
+            f": {detail[:300]}" if detail else "",
         )
         settled = await self.ledger.write_or_later(
             Store.settle_failure,
             generation_id,
             kind=kind,
             code=None if code is None else str(code),
-            # what the relay said, with every secret cut in every shape (core.secrets)
-            detail=None if error is None else scrub_secrets(str(error), self.settings.secrets()),
+            detail=detail,
             request_id=request_id,
             status=status,
         )

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import ssl
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Self, TypeVar
@@ -101,6 +102,7 @@ class FakeServer:
     """
 
     client_max_size = 1024**2  # aiohttp's default request size limit
+    tls: ssl.SSLContext | None = None  # set before start: served over HTTPS with this context
     shutdown_timeout = 0.1  # seconds `stop` lets handlers still running finish
     handler_cancellation = True  # cancel a handler whose client went away
 
@@ -111,10 +113,10 @@ class FakeServer:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
+        """``http://127.0.0.1:PORT`` (``https://`` when served over TLS)."""
         if not self.port:
             raise RuntimeError(f"{type(self).__name__} is not started; use 'async with'")
-        return f"http://{HOST}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
 
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError
@@ -137,7 +139,7 @@ class FakeServer:
             access_log=None,
         )
         await self._runner.setup()
-        await web.TCPSite(self._runner, HOST, 0).start()
+        await web.TCPSite(self._runner, HOST, 0, ssl_context=self.tls).start()
         self.port = int(self._runner.addresses[0][1])
 
     async def closing(self) -> None:

@@ -28,6 +28,7 @@ import json
 import mimetypes
 import re
 import secrets
+import ssl
 import struct
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -293,6 +294,7 @@ class FakeTelegram(FakeServer):
         self.url_fetches: list[str] = []
         self.file_downloads: list[str] = []  # the file_path of every download of a file
         self._fetcher: aiohttp.ClientSession | None = None  # Telegram's side of photo URLs
+        self.trust: ssl.SSLContext | None = None  # whom that side trusts over https (test CAs)
 
         self._chats: dict[int, JSON] = {}
         self._users: dict[int, JSON] = {}
@@ -782,7 +784,10 @@ class FakeTelegram(FakeServer):
         limit = self.url_photo_max_bytes
         if self._fetcher is None or self._fetcher.closed:
             timeout = aiohttp.ClientTimeout(total=10)
-            self._fetcher = aiohttp.ClientSession(timeout=timeout, headers=AGENT)
+            connector = aiohttp.TCPConnector(ssl=self.trust if self.trust else True)
+            self._fetcher = aiohttp.ClientSession(
+                connector=connector, timeout=timeout, headers=AGENT
+            )
         try:
             async with self._fetcher.get(url) as response:
                 if response.status != 200:
