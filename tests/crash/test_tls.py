@@ -1,5 +1,6 @@
-"""A real `python -m bots telegram` over TLS: the Bot API, the relay call and the kept copy's
-download all on https, through the bot's own event loop (uvloop) and its TLS code paths, with
+"""A real `python -m bots telegram` (and `discord`) over TLS: the platform's API (and Discord's
+gateway on wss), the relay call and the pictures' downloads all on https, through the bot's
+own event loop (uvloop) and its TLS code paths, with
 certificates from a test CA (trustme) that the child is told to trust by SSL_CERT_FILE, as a
 deployment behind a private CA or a TLS-inspecting proxy would be. Without that trust, the
 certificates are refused and the user is told so, with no quota used.
@@ -7,8 +8,10 @@ certificates are refused and the user is told so, with no quota used.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ssl
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,9 +19,10 @@ import pytest
 import trustme
 
 from tests.bots.conftest import TG_BOT, TG_TOKEN
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, child_env
 from tests.crash.conftest import NO_QUOTA_USED, WITHIN, Deployment
 from tests.fakes.base import wait_for
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.relay import FakeRelay
 from tests.fakes.telegram import FakeTelegram
 
@@ -102,3 +106,48 @@ async def test_an_untrusted_certificate_is_refused(ca: trustme.CA, tmp_path: Pat
         finally:
             for started in deploy.bots:
                 await started.stop()
+
+
+async def test_a_discord_draw_over_tls(ca: trustme.CA, ca_file: Path, tmp_path: Path) -> None:
+    """discord.py's REST and gateway (wss) and the picture's download (Discord uploads the
+    bytes) over TLS, in a `python -m bots discord` child."""
+    dc = FakeDiscord(token="discord-tls-token", application_id=1001)
+    dc.tls = served_as_127_0_0_1(ca)
+    relay = FakeRelay(api_key=API_KEY)
+    relay.tls = served_as_127_0_0_1(ca)
+    async with dc, relay:
+        dc.add_guild(guild_id=10, name="Test", channel_ids=[20])
+        assert dc.gateway_url.startswith("wss://")
+        env = child_env(
+            YUNAPI_BASE_URL=relay.base_url,
+            YUNAPI_API_KEY=API_KEY,
+            DISCORD_BOT_TOKEN=dc.token,
+            DISCORD_API_BASE_URL=dc.api_base_url,
+            DISCORD_SYNC_COMMANDS="on",
+            DATABASE_PATH=str(tmp_path / "data" / "bot.db"),
+            IMAGE_DIR=str(tmp_path / "images"),
+            DEFAULT_LANGUAGE="en",
+            SSL_CERT_FILE=str(ca_file),
+        )
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bots", "discord"),
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await dc.wait_ready(within=WITHIN)  # identified over wss
+            await dc.wait_for_sync(within=WITHIN)
+            asked = dc.slash_command("draw", {"prompt": "a cat"}, user_id=5)
+            reply = await dc.wait_for_response(asked, WITHIN, predicate=lambda m: bool(m.files))
+            # downloaded from the relay over TLS, then kept and uploaded, the same bytes
+            (kept,) = (tmp_path / "images").rglob("*.png")
+            assert reply.files[0][1] == kept.read_bytes()
+            assert kept.read_bytes().startswith(b"\x89PNG") and len(relay.calls) == 1
+        finally:
+            if process.returncode is None:
+                process.terminate()
+            _, err = await asyncio.wait_for(process.communicate(), WITHIN)
+        assert process.returncode == 0, err.decode()
+    assert dc.internal_errors == [] and relay.internal_errors == []

@@ -252,7 +252,7 @@ class FakeDiscord(FakeServer):
 
     @property
     def gateway_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/gateway"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/gateway"
 
     def routes(self, app: web.Application) -> None:
         api = "/api/v{version:\\d+}"
