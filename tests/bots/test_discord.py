@@ -826,6 +826,9 @@ async def test_a_waiting_draw_shows_its_place_in_the_deferred_reply_and_can_canc
     pressing it refunds the draw and the reply says so."""
     relay.latency = 3.0
     first = dc.slash_command("draw", {"prompt": "a fox"}, user_id=101)
+    # the first holds the relay before the second is asked: two at once may be taken in either
+    # order (each answers its interaction first), and then the other one waits
+    await wait_for(lambda: relay.in_flight, 10, "the first draw at the relay")
     waiting = dc.slash_command("draw", {"prompt": "a cat"}, user_id=102)
 
     def status() -> FakeMessage | None:

@@ -240,9 +240,12 @@ async def test_a_waiting_draw_has_one_status_message_that_moves_and_can_cancel(
     deleted when the picture comes; its cancel button refunds the draw."""
     relay.latency = 3.0
     tg.add_chat(GROUP, "supergroup")
-    for user_id in (1, 2, 3):
-        tg.user_sends(f"/draw fox {user_id}", user_id, chat_id=GROUP, chat_type="supergroup")
+    # one at a time: draws asked at once may be taken in any order (each is handled apart)
+    tg.user_sends("/draw fox 1", 1, chat_id=GROUP, chat_type="supergroup")
+    await wait_for(lambda: relay.in_flight, 10, "the first draw at the relay")
+    tg.user_sends("/draw fox 2", 2, chat_id=GROUP, chat_type="supergroup")
     second = await tg.wait_for_sent(lambda m: "#1 in the queue" in (m.text or ""))
+    tg.user_sends("/draw fox 3", 3, chat_id=GROUP, chat_type="supergroup")
     third = await tg.wait_for_sent(lambda m: "#2 in the queue" in (m.text or ""))
     assert second.reply_to_message_id is not None and len(second.buttons()) == 1
 
