@@ -33,7 +33,7 @@ WATERMARK = Watermark(text="drawbot")
 
 
 def reserve(store: Store, index: int) -> int:
-    """DrawService._reserve's store calls (before 092a366 it read the rows back: the same
+    """DrawService._reserve's store calls (before 327f9e1 it read the rows back: the same
     calls it made then)."""
     user_key, chat_key = f"telegram:{index % 10}", f"telegram:{index % 10}"
     with store.sqlite.atomic():
