@@ -76,18 +76,18 @@ def _tighter(limit: int, override: int | None) -> int:
 
 
 # Quota is counted in units: each image costs its model's `cost` (1 without MODELS_FILE).
+_USED = (
+    "SELECT COALESCE(SUM(images * cost), 0) FROM generations WHERE {column} = ? AND day = ? "
+    f"AND status IN {_COUNTED}"
+)
+
+
 # file_refs is {platform: [file id, ...]}: one platform's list set, the others kept
 _WITH_REFS = "json_set(COALESCE(file_refs, '{}'), ?, json(?))"
 
 
 def _refs_args(platform: str, refs: list[str]) -> list[str]:
     return [f'$."{platform}"', json.dumps(refs)]
-
-
-_USED = (
-    "SELECT COALESCE(SUM(images * cost), 0) FROM generations WHERE {column} = ? AND day = ? "
-    f"AND status IN {_COUNTED}"
-)
 
 
 def limits_of(user: dict[str, Any], chat: dict[str, Any], base: Limits) -> Limits:

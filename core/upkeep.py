@@ -6,7 +6,6 @@ A mixin of `Store` (core/store.py), kept apart so each file stays readable.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import replace
 from typing import Any
@@ -16,12 +15,6 @@ from sqlite_utils import Database
 from core.params import Watermark
 
 _FAILED = "status IN ('failed', 'interrupted')"
-
-
-def rows_of(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
-    """Every row a cursor has, as dicts by column name (all fetched: the statement is done)."""
-    keys = [column[0] for column in cursor.description or ()]
-    return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
 
 
 def watermark_of(chat: dict[str, Any], base: Watermark) -> Watermark:
@@ -76,8 +69,11 @@ class Upkeep:
     def _rows(self, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
         """A statement's rows: a SELECT's, or a write's RETURNING rows (outside a transaction
         the write commits by itself: the connection is in autocommit mode, Store). Unlike
-        sqlite-utils' `query`, no savepoint around it, which is two statements more."""
-        return rows_of(self.sqlite.execute(sql, params))
+        sqlite-utils' `query`, no savepoint around it, which is two statements more. All are
+        fetched, so the statement is done."""
+        cursor = self.sqlite.execute(sql, params)
+        keys = [column[0] for column in cursor.description or ()]
+        return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
 
     def chat_model(self, chat_key: str) -> str | None:
         """The name of the model a chat chose as its default (`/model`), if it chose one."""
